@@ -1,0 +1,9 @@
+{#- Use the folder's schema name as is (`staging`, `intermediate`, `marts`), not `main_marts`:
+    analysts and outside checks read `marts.<relation>` by name. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""Ingestion: state submission files (CSV, XML, per-state layouts) into DuckDB raw tables."""
