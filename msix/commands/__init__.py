@@ -1,0 +1,1 @@
+"""Subcommands of `msix`, one module per area. Each module has `register(subparsers)`."""
