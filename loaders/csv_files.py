@@ -1,0 +1,167 @@
+"""Delimited CSV files (§3 and per-state layouts) staged by DuckDB's own reader.
+
+The fast path: the header is read and mapped in Python, then `read_csv` reads the whole file
+as text (`all_varchar` by explicit columns) into a temporary table, and the checks run in SQL
+over all of it. A file in another encoding is first transcoded to UTF-8 in a streaming way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from loaders.checks import lit
+from loaders.contract import column_names, required_columns
+from loaders.errors import FileRejected
+from loaders.layouts import Layout
+from loaders.names import printable
+
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line rejects the file; a long field quarantines a row
+CHUNK_BYTES = 4 * 1024 * 1024
+STAGE = "_msix_stage"
+UTF8_NAMES = {"utf-8", "utf-8-sig", "utf8", "utf_8", "utf_8_sig"}
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Position of each file column: a contract column, or an unknown name kept in `extra`."""
+
+    contract: dict[str, int]
+    unknown: dict[str, int]
+
+
+def map_header(record_type: str, layout: Layout, header: list[str]) -> HeaderMap:
+    """Map the state's header names to contract columns; reject duplicates and missing ones."""
+    known = set(column_names(record_type))
+    contract: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for position, raw in enumerate(header):
+        name = layout.contract_name(record_type, raw)
+        target = contract if name in known else unknown
+        if name in target:
+            raise FileRejected(f"header names column {printable(name)} twice")
+        target[name] = position
+    missing = [c for c in required_columns(record_type) if c not in contract]
+    if missing:
+        raise FileRejected(f"required column missing: {', '.join(missing)}")
+    return HeaderMap(contract, unknown)
+
+
+def read_header(path: Path, delimiter: str) -> list[str]:
+    """The first record of a UTF-8 file (a byte-order mark is allowed)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            line = handle.readline(MAX_LINE_BYTES)
+    except UnicodeDecodeError:
+        raise FileRejected("undecodable bytes in the header (not UTF-8)") from None
+    if not line.strip():
+        raise FileRejected("empty file: no header row")
+    return next(csv.reader([line], delimiter=delimiter))
+
+
+@contextmanager
+def as_utf8(path: Path, encoding: str) -> Iterator[Path]:
+    """The file itself when it is UTF-8, else a streaming transcode of it to a temporary file."""
+    if encoding.lower() in UTF8_NAMES:
+        yield path
+        return
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+    except LookupError:
+        raise FileRejected(f"layout names an unknown encoding {printable(encoding)}") from None
+    with tempfile.TemporaryDirectory(prefix="msix-transcode-") as tmp:
+        target = Path(tmp) / "utf8.csv"
+        offset = 0
+        with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
+            while chunk := source.read(CHUNK_BYTES):
+                try:
+                    out.write(decoder.decode(chunk))
+                except UnicodeDecodeError as exc:
+                    raise FileRejected(
+                        f"undecodable bytes for encoding {encoding} near byte {offset + exc.start}"
+                    ) from None
+                offset += len(chunk)
+            out.write(decoder.decode(b"", final=True))
+        yield target
+
+
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def csv_error_reason(exc: duckdb.Error) -> str:
+    """DuckDB's CSV error without the 'Original Line' (it holds row values): line and cause."""
+    text = str(exc)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    line = _LINE.search(text)
+    where = f" at line {line.group(1)}" if line else ""
+    cause = "could not be parsed"
+    for candidate in lines[1:]:
+        if candidate.startswith("Original Line"):
+            continue
+        cause = candidate
+        break
+    if "byte sequence mismatch" in text or "unicode" in text.lower():
+        cause = "undecodable bytes (not UTF-8)"
+    elif "Maximum line size" in text or "maximum line size" in text:
+        cause = f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB"
+    elif cause.startswith(("Possible", "file =", "*")):
+        cause = "could not be parsed"
+    return f"malformed CSV{where}: {cause[:200]}"
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, record_type: str, layout: Layout
+) -> tuple[str, set[str]]:
+    """Read the whole file as text into a temporary table; return a relation to check and its
+    contract columns. The relation numbers rows as lines (header = 1)."""
+    header = read_header(path, layout.delimiter)
+    mapping = map_header(record_type, layout, header)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    delim = lit(layout.delimiter)
+    try:
+        con.execute(
+            f"create or replace temp table {STAGE} as select * from read_csv({lit(str(path))}, "
+            f"header = true, columns = {columns}, delim = {delim}, quote = '\"', escape = '\"', "
+            f"auto_detect = false, strict_mode = true, max_line_size = {MAX_LINE_BYTES}, "
+            f"buffer_size = {MAX_LINE_BYTES * 2})"
+        )
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise FileRejected(csv_error_reason(exc)) from None
+    selected = [f"c{i} as {name}" for name, i in mapping.contract.items()]
+    if mapping.unknown:
+        pairs = ", ".join(f"{lit(name)}, c{i}" for name, i in mapping.unknown.items())
+        selected.append(f"json_object({pairs})::varchar as extra")
+    else:
+        selected.append("null::varchar as extra")
+    # inside a transaction a new table's row ids start at a large offset: number from the first
+    first = con.execute(f"select coalesce(min(rowid), 0) from {STAGE}").fetchone()
+    base = int(first[0]) if first else 0
+    view = f"(select (rowid - {base} + 2)::integer as line_no, {', '.join(selected)} from {STAGE})"
+    _check_body_state(con, mapping, layout.state)
+    return view, set(mapping.contract)
+
+
+def _check_body_state(con: duckdb.DuckDBPyConnection, mapping: HeaderMap, state: str) -> None:
+    """A `state` column in the body, when a state sends one, must name the file's state."""
+    position = mapping.unknown.get("state")
+    if position is None:
+        return
+    row = con.execute(
+        f"select count(*) from {STAGE} where nullif(trim(c{position}), '') <> {lit(state)}"
+    ).fetchone()
+    if row and row[0]:
+        raise FileRejected(
+            f"state column disagrees with the file name's state {state} in {row[0]} rows"
+        )
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop table if exists {STAGE}")

@@ -1,0 +1,229 @@
+"""Ingest the landing folder: every new file is checked, then loaded whole or rejected whole.
+
+Entry points (the CLI's `msix ingest`, `msix.pipeline.ingest` and the Airflow DAG call these):
+
+- `ingest_landing(landing, warehouse, layouts_dir=..., states=None)`: all new files, one report.
+- `discover(landing, warehouse, states=None)`: the files a run would look at (for task mapping).
+- `ingest_file(path, warehouse, landing=..., layouts_dir=...)`: one file.
+
+One file is one DuckDB transaction: its raw rows, quarantined rows and manifest row are
+committed together, so a load killed half-way leaves nothing and the rerun loads the file again.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from loaders import manifest
+from loaders.csv_files import as_utf8, drop_stage, stage_csv
+from loaders.errors import FileRejected
+from loaders.fixed_width import load_fixed_width
+from loaders.layouts import Layout, LayoutError, load_layout
+from loaders.names import BadName, SubmissionFile, candidate_paths, parse_path, printable
+from loaders.schema import ensure_schema
+from loaders.sink import Lineage, RowCounts, insert_arrow, insert_checked
+from loaders.xml_files import xml_batches
+from msix.db import session
+from msix.logs import get_logger
+
+log = get_logger("loaders")
+
+# outcome statuses: the manifest's three, plus two that add no manifest row
+LOADED, REJECTED, DUPLICATE = "loaded", "rejected", "duplicate"
+UNCHANGED, BAD_NAME = "unchanged", "bad_name"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one landing file. `reason` never holds a value from a row."""
+
+    file_name: str
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reason: str | None = None
+
+    def note(self) -> str:
+        return f"{printable(self.file_name)}: {self.status}" + (
+            f" ({self.reason})" if self.reason else ""
+        )
+
+
+@dataclass
+class IngestReport:
+    """The outcomes of one ingest run."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        by_status = Counter(o.status for o in self.outcomes)
+        return {
+            "files_loaded": by_status[LOADED],
+            "files_rejected": by_status[REJECTED],
+            "files_duplicate": by_status[DUPLICATE],
+            "files_unchanged": by_status[UNCHANGED],
+            "files_skipped_name": by_status[BAD_NAME],
+            "rows_read": sum(o.rows_read for o in self.outcomes),
+            "rows_loaded": sum(o.rows_loaded for o in self.outcomes),
+            "rows_quarantined": sum(o.rows_quarantined for o in self.outcomes),
+        }
+
+    def notes(self) -> list[str]:
+        """One line per file that was not simply loaded or already known."""
+        return [o.note() for o in self.outcomes if o.status in (REJECTED, DUPLICATE, BAD_NAME)]
+
+
+def discover(landing: Path, warehouse: Path, states: list[str] | None = None) -> list[Path]:
+    """Landing files not yet in the manifest with these bytes (badly named files included,
+    so that each run reports them)."""
+    paths = candidate_paths(landing, states)
+    if not warehouse.exists():
+        return paths
+    with session(warehouse, read_only=True) as con:
+        try:
+            known = set(con.execute("select file_name, checksum from raw.load_manifest").fetchall())
+        except duckdb.CatalogException:
+            return paths
+    return [p for p in paths if (p.name, manifest.checksum(p)) not in known]
+
+
+def ingest_landing(
+    landing: Path, warehouse: Path, *, layouts_dir: Path, states: list[str] | None = None
+) -> IngestReport:
+    """Load every new file of the landing folder (or of the given states' folders)."""
+    paths = candidate_paths(landing, states)
+    report = IngestReport()
+    with session(warehouse) as con:
+        ensure_schema(con)
+        layouts = _Layouts(layouts_dir)
+        for path in _progress(paths):
+            report.outcomes.append(_ingest_one(con, path, landing, layouts))
+    log.info("ingest: %s", report.counts())
+    return report
+
+
+def ingest_file(path: Path, warehouse: Path, *, landing: Path, layouts_dir: Path) -> FileOutcome:
+    """Load one landing file (the per-file task of the DAG)."""
+    with session(warehouse) as con:
+        ensure_schema(con)
+        return _ingest_one(con, path, landing, _Layouts(layouts_dir))
+
+
+class _Layouts:
+    """Layouts by state, read once per run; a broken layout file rejects only its state's files."""
+
+    def __init__(self, layouts_dir: Path) -> None:
+        self.layouts_dir = layouts_dir
+        self.cache: dict[str, Layout | LayoutError] = {}
+
+    def get(self, state: str) -> Layout:
+        if state not in self.cache:
+            try:
+                self.cache[state] = load_layout(state, self.layouts_dir)
+            except LayoutError as exc:
+                self.cache[state] = exc
+        found = self.cache[state]
+        if isinstance(found, LayoutError):
+            raise FileRejected(f"layout error: {found}")
+        return found
+
+
+def _ingest_one(
+    con: duckdb.DuckDBPyConnection, path: Path, landing: Path, layouts: _Layouts
+) -> FileOutcome:
+    """Check one file against the manifest, then load it in one transaction or reject it."""
+    try:
+        sub = parse_path(path, landing)
+    except BadName as exc:
+        log.warning("not loaded, left in place: %s: %s", printable(path.name), exc)
+        return FileOutcome(path.name, BAD_NAME, reason=str(exc))
+    digest = manifest.checksum(path)
+    known = manifest.seen(con, sub.name, digest)
+    if known.same_file:
+        return FileOutcome(sub.name, UNCHANGED)
+    if known.loaded_as is not None:
+        reason = f"same bytes as {printable(known.loaded_as)}"
+        _record_alone(con, sub, digest, DUPLICATE, reason)
+        return FileOutcome(sub.name, DUPLICATE, reason=reason)
+    if known.name_loaded_other_bytes:
+        reason = "a different file of this name was already loaded; resubmit under a new stamp"
+        return _reject(con, sub, digest, reason)
+    counts = RowCounts()
+    con.execute("begin transaction")
+    try:
+        _load(con, sub, layouts, Lineage(digest, sub.name, sub.state, sub.stamp), counts)
+        manifest.record(con, sub, digest, LOADED, (counts.read, counts.loaded, counts.quarantined))
+        con.execute("commit")
+    except FileRejected as exc:
+        con.execute("rollback")
+        return _reject(con, sub, digest, str(exc))
+    except BaseException:
+        con.execute("rollback")
+        raise
+    log.info("loaded %s: %d rows, %d quarantined", sub.name, counts.loaded, counts.quarantined)
+    return FileOutcome(sub.name, LOADED, counts.read, counts.loaded, counts.quarantined)
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    sub: SubmissionFile,
+    layouts: _Layouts,
+    lineage: Lineage,
+    counts: RowCounts,
+) -> None:
+    """Rows of one file into raw and quarantine (inside the caller's transaction)."""
+    if sub.is_xml:
+        layout = Layout(state=sub.state)  # XML is always canonical
+        for record_type, batch in xml_batches(sub):
+            insert_arrow(con, record_type, layout, batch, lineage, counts)
+        return
+    layout = layouts.get(sub.state)
+    if layout.format == "fixed_width":
+        load_fixed_width(con, sub.path, sub.record_type, layout, lineage, counts)
+        return
+    with as_utf8(sub.path, layout.encoding) as utf8_path:
+        source, present = stage_csv(con, utf8_path, sub.record_type, layout)
+        insert_checked(con, sub.record_type, layout, present, source, lineage, counts)
+        drop_stage(con)
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection, sub: SubmissionFile, digest: str, reason: str
+) -> FileOutcome:
+    log.warning("rejected %s: %s", sub.name, reason)
+    _record_alone(con, sub, digest, REJECTED, reason)
+    return FileOutcome(sub.name, REJECTED, reason=reason)
+
+
+def _record_alone(
+    con: duckdb.DuckDBPyConnection, sub: SubmissionFile, digest: str, status: str, reason: str
+) -> None:
+    """A manifest row with no rows of data, in its own transaction."""
+    con.execute("begin transaction")
+    manifest.record(con, sub, digest, status, reason=reason)
+    con.execute("commit")
+
+
+def _progress(paths: list[Path]) -> Iterable[Path]:
+    """The paths, with a rich progress bar on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        return paths
+    return _with_bar(paths)
+
+
+def _with_bar(paths: list[Path]) -> Iterator[Path]:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("ingest", total=len(paths))
+        for path in paths:
+            yield path
+            progress.advance(task)

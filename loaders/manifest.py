@@ -1,0 +1,87 @@
+"""`raw.load_manifest`: one row per distinct file seen (name and checksum).
+
+- Same name and same bytes as a row already there: nothing new (rescanning adds nothing).
+- Same bytes as a *loaded* file under another name: one row with status `duplicate`.
+- Same name as a loaded file but new bytes: rejected (a submission is named by its stamp; a
+  correction must come under a new stamp).
+- New bytes under the name of a *rejected* file (the state fixed it): loaded as a new row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from loaders.names import SubmissionFile
+
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def checksum(path: Path) -> str:
+    """sha256 of the file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the manifest already knows about one file."""
+
+    same_file: bool  # this name with these bytes has a row
+    loaded_as: str | None  # name of a loaded file with these bytes
+    name_loaded_other_bytes: bool  # this name was loaded with other bytes
+
+
+def seen(con: duckdb.DuckDBPyConnection, file_name: str, digest: str) -> Seen:
+    """Look the file up in the manifest."""
+    same = con.execute(
+        "select count(*) from raw.load_manifest where file_name = ? and checksum = ?",
+        [file_name, digest],
+    ).fetchone()
+    loaded = con.execute(
+        "select min(file_name) from raw.load_manifest where checksum = ? and status = 'loaded'",
+        [digest],
+    ).fetchone()
+    other = con.execute(
+        "select count(*) from raw.load_manifest "
+        "where file_name = ? and checksum <> ? and status = 'loaded'",
+        [file_name, digest],
+    ).fetchone()
+    return Seen(
+        same_file=bool(same and same[0]),
+        loaded_as=loaded[0] if loaded else None,
+        name_loaded_other_bytes=bool(other and other[0]),
+    )
+
+
+def record(
+    con: duckdb.DuckDBPyConnection,
+    sub: SubmissionFile,
+    digest: str,
+    status: str,
+    rows: tuple[int, int, int] = (0, 0, 0),
+    reason: str | None = None,
+) -> None:
+    """Insert the file's manifest row (`rows` = read, loaded, quarantined)."""
+    load_id = digest if status == "loaded" else None
+    con.execute(
+        "insert into raw.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+        [
+            sub.name,
+            str(sub.path),
+            digest,
+            sub.state,
+            sub.stamp,
+            sub.record_type,
+            status,
+            *rows,
+            reason,
+            load_id,
+        ],
+    )
