@@ -1,0 +1,1 @@
+"""Data-quality findings: Great Expectations suites, finding rules and `marts.dq_issue`."""

@@ -1,0 +1,145 @@
+"""Evaluate the finding rules against the warehouse as of the run clock.
+
+`prepare` sets the clock and writes the calendar relations; `evaluate_rules` runs every rule
+whose inputs exist and returns one frame of findings with a stable `issue_id`: a hash of the
+rule, the state that must act, the child's state ID (or national ID) and the subject key,
+so the same finding keeps its ID across runs while its detail may change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import duckdb
+import pandas as pd
+
+from msix.db import relation_exists
+from quality.calendar import term_end_frame, working_day_frame
+from quality.registry import BASE_RELATIONS, RULE_COLUMNS, RULES, RULES_DIR, Rule
+
+FINDING_COLUMNS = (
+    "issue_id",
+    "rule",
+    "severity",
+    "state",
+    "district_id",
+    "msix_id",
+    "state_student_id",
+    "subject_key",
+    "detail",
+)
+
+
+@dataclass
+class Evaluation:
+    """The findings of one evaluation and which rules ran."""
+
+    findings: pd.DataFrame
+    evaluated: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def clock(as_of: datetime | None) -> datetime:
+    """The run clock as an aware UTC datetime (now only when the caller gave none)."""
+    if as_of is None:
+        return datetime.now(UTC)
+    return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+
+
+def clock_day(as_of: datetime) -> date:
+    return clock(as_of).date()
+
+
+def _missing(con: duckdb.DuckDBPyConnection, relations: tuple[str, ...]) -> list[str]:
+    return [r for r in relations if not relation_exists(con, *r.split(".", 1))]
+
+
+def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
+    """Set the clock variables, write the calendar relations, create the `cur_*` views.
+
+    Returns the base relations that are missing (then no rule can run).
+    """
+    moment = clock(as_of)
+    con.execute(f"set variable as_of = date '{moment.date().isoformat()}'")
+    stamp = moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    con.execute(f"set variable as_of_ts = timestamp '{stamp}'")
+    con.execute("create schema if not exists quality")
+    working_days = working_day_frame()
+    term_ends = term_end_frame()
+    con.register("working_days_frame", working_days)
+    con.register("term_ends_frame", term_ends)
+    con.execute("create or replace table quality.working_day as select * from working_days_frame")
+    con.execute("create or replace table quality.term_end as select * from term_ends_frame")
+    con.unregister("working_days_frame")
+    con.unregister("term_ends_frame")
+    missing = _missing(con, BASE_RELATIONS)
+    if not missing:
+        con.execute((RULES_DIR / "_current.sql").read_text(encoding="utf-8"))
+    return missing
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> pd.DataFrame:
+    """One rule's rows (RULE_COLUMNS), keyed and with the rule's name and severity."""
+    frame = con.execute(
+        f"""
+        with found as ({rule.sql()})
+        select
+            left(sha256(concat_ws('|', '{rule.name}', state,
+                coalesce(state_student_id, msix_id, ''), subject_key)), 20) as issue_id,
+            '{rule.name}' as rule,
+            '{rule.severity}' as severity,
+            {", ".join(RULE_COLUMNS)}
+        from found
+        qualify row_number() over (partition by issue_id order by detail) = 1
+        """
+    ).df()
+    return frame
+
+
+def _with_district(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> pd.DataFrame:
+    """Add the district of the child's latest enrollment in the acting state (for routing)."""
+    con.register("findings_frame", findings)
+    try:
+        return con.execute(
+            """
+            with districts as (
+                select state, state_student_id, district_id
+                from cur_enrollments
+                qualify row_number() over (
+                    partition by state, state_student_id order by enrollment_date desc, school_id
+                ) = 1
+            )
+            select f.issue_id, f.rule, f.severity, f.state, d.district_id, f.msix_id,
+                f.state_student_id, f.subject_key, f.detail
+            from findings_frame as f
+            left join districts as d
+                on f.state = d.state and f.state_student_id = d.state_student_id
+            order by f.rule, f.state, f.issue_id
+            """
+        ).df()
+    finally:
+        con.unregister("findings_frame")
+
+
+def evaluate_rules(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, rules: tuple[Rule, ...] = RULES
+) -> Evaluation:
+    """Run every rule whose inputs exist; findings in FINDING_COLUMNS order."""
+    missing_base = prepare(con, as_of)
+    evaluation = Evaluation(pd.DataFrame(columns=list(FINDING_COLUMNS)))
+    if missing_base:
+        evaluation.skipped = {r.name: "missing " + ", ".join(missing_base) for r in rules}
+        return evaluation
+    frames = []
+    for rule in rules:
+        missing = _missing(con, rule.needs)
+        if missing:
+            evaluation.skipped[rule.name] = "missing " + ", ".join(missing)
+            continue
+        frames.append(run_rule(con, rule))
+        evaluation.evaluated.append(rule.name)
+    frames = [f for f in frames if not f.empty]
+    if frames:
+        evaluation.findings = _with_district(con, pd.concat(frames, ignore_index=True))
+    return evaluation

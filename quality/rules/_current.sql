@@ -1,0 +1,108 @@
+-- The current record of every (state, state_student_id) as of the run clock, read from raw.*.
+-- A submission stamped after `as_of_ts` does not exist yet for this run (so a rerun with an
+-- older clock gives the older answer). The latest student row wins; a retraction (action D)
+-- drops the student. Child records are replaced per student: the rows of the latest
+-- submission that carried that record type for the student are the current ones.
+-- `national_id` is the child's msix_id from the identity crosswalk; `msix_id` stays the
+-- value the state echoed in its file.
+
+create or replace temp view cur_students as
+with submitted as (
+    select * from raw.students
+    where stamp <= getvariable('as_of_ts')
+),
+
+latest as (
+    select *
+    from submitted
+    qualify row_number() over (
+        partition by state, state_student_id order by stamp desc, line_no desc
+    ) = 1
+)
+
+select
+    latest.*,
+    xwalk.msix_id as national_id
+from latest
+left join marts.xwalk_student_identity as xwalk
+    on latest.state = xwalk.state and latest.state_student_id = xwalk.state_student_id
+where latest.action <> 'D';
+
+create or replace temp view cur_moves as
+with submitted as (
+    select * from raw.moves
+    where stamp <= getvariable('as_of_ts')
+),
+
+latest as (
+    select * from submitted
+    qualify stamp = max(stamp) over (partition by state, state_student_id)
+)
+
+select latest.*, students.national_id
+from latest
+inner join cur_students as students
+    on latest.state = students.state and latest.state_student_id = students.state_student_id;
+
+create or replace temp view cur_enrollments as
+with submitted as (
+    select * from raw.enrollments
+    where stamp <= getvariable('as_of_ts')
+),
+
+latest as (
+    select * from submitted
+    qualify stamp = max(stamp) over (partition by state, state_student_id)
+)
+
+select latest.*, students.national_id
+from latest
+inner join cur_students as students
+    on latest.state = students.state and latest.state_student_id = students.state_student_id;
+
+create or replace temp view cur_courses as
+with submitted as (
+    select * from raw.courses
+    where stamp <= getvariable('as_of_ts')
+),
+
+latest as (
+    select * from submitted
+    qualify stamp = max(stamp) over (partition by state, state_student_id)
+)
+
+select latest.*, students.national_id
+from latest
+inner join cur_students as students
+    on latest.state = students.state and latest.state_student_id = students.state_student_id;
+
+-- A departure: a state records a qualifying move whose destination is another state.
+-- The notice date is the first submission that carried it.
+create or replace temp view departures as
+with first_stamps as (
+    select state, state_student_id, qad, move_to_state, min(stamp) as first_stamp
+    from raw.moves
+    where stamp <= getvariable('as_of_ts')
+    group by all
+)
+
+select
+    moves.state,
+    moves.state_student_id,
+    moves.national_id,
+    moves.move_to_state as to_state,
+    coalesce(moves.lqm_date, moves.qad) as departure_date,
+    first_stamps.first_stamp as notice_stamp
+from cur_moves as moves
+inner join first_stamps
+    on moves.state = first_stamps.state
+    and moves.state_student_id = first_stamps.state_student_id
+    and moves.qad = first_stamps.qad
+    and moves.move_to_state = first_stamps.move_to_state
+where moves.move_to_state is not null and moves.move_to_state <> moves.state;
+
+-- The first day each state submitted anything: clocks start counting from then.
+create or replace temp view state_onboarding as
+select state, min(stamp)::date as first_day
+from raw.students
+group by state;
