@@ -1,0 +1,82 @@
+{#-
+    The rows of one child record type (moves, enrollments, courses, assessments) that count now,
+    after deltas, deletes and late files (../shared/spec/state-files.md §2):
+
+    - per (state, state_student_id) the list of type T is the rows of the latest-stamp submission
+      that carried any T rows for that student, whatever order the files arrived in;
+    - a student's `D` retracts that state's records of every type submitted up to the deletion:
+      the list counts only when its stamp is after the student's last `D`;
+    - identical rows (the same file twice, or the same record twice in one submission) count once:
+      one row per natural key, the first by load and line.
+-#}
+{% macro current_child_records(child_model, key_columns, key_name) %}
+
+with
+
+child_rows as (
+
+    select * from {{ ref(child_model) }}
+
+),
+
+last_deletions as (
+
+    select
+        state,
+        state_student_id,
+        max(stamp) as deleted_at
+
+    from {{ ref('stg_students') }}
+    where is_deletion
+    group by state, state_student_id
+
+),
+
+latest_submissions as (
+
+    select
+        state,
+        state_student_id,
+        max(stamp) as stamp
+
+    from child_rows
+    group by state, state_student_id
+
+),
+
+current_rows as (
+
+    select child_rows.*
+
+    from child_rows
+    inner join latest_submissions
+        on
+            child_rows.state = latest_submissions.state
+            and child_rows.state_student_id = latest_submissions.state_student_id
+            and child_rows.stamp = latest_submissions.stamp
+    left join last_deletions
+        on
+            child_rows.state = last_deletions.state
+            and child_rows.state_student_id = last_deletions.state_student_id
+    where
+        last_deletions.deleted_at is null
+        or child_rows.stamp > last_deletions.deleted_at
+
+),
+
+deduplicated as (
+
+    select * from current_rows
+    qualify row_number() over (
+        partition by state, {{ key_columns | join(', ') }}
+        order by load_id, line_no
+    ) = 1
+
+)
+
+select
+    {{ surrogate_key(['state'] + key_columns) }} as {{ key_name }},
+    *
+from deduplicated
+
+{% endmacro %}

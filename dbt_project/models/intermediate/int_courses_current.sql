@@ -1,0 +1,5 @@
+{{ current_child_records(
+    'stg_courses',
+    ['state_student_id', 'school_id', 'school_year', 'term_type', 'course_title', 'course_section'],
+    'course_key'
+) }}

@@ -1,0 +1,1 @@
+{{ current_child_records('stg_enrollments', ['state_student_id', 'school_id', 'enrollment_date'], 'enrollment_key') }}

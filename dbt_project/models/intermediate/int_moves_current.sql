@@ -1,0 +1,1 @@
+{{ current_child_records('stg_moves', ['state_student_id', 'qad'], 'move_record_key') }}
