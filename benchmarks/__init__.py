@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs `benchmarks.run_all`; per-area scripts live beside it."""

@@ -1,0 +1,151 @@
+"""What commands print and export: tables for people, plain text for pipes, safe files.
+
+Rich tables when stdout is a terminal, tab-separated plain text when it is piped (so `msix status
+| grep TX` works). Exports are CSV (spreadsheet-safe), Parquet or a self-contained HTML table.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+EXPORT_FORMATS = ("csv", "parquet", "html")
+
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_interactive(stream: TextIO | None = None) -> bool:
+    """True when the stream (default stdout) is a terminal rather than a pipe or a file."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def display(value: Any) -> str:
+    """One cell as text: empty for NULL, ISO for dates, trailing zeros kept for decimals."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ",".join(display(v) for v in value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    stream: TextIO | None = None,
+) -> None:
+    """A titled table: rich when interactive, else `# title` then a header and tab-separated rows."""
+    stream = stream or sys.stdout
+    if is_interactive(stream):
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left")
+        for name in columns:
+            table.add_column(name)
+        for row in rows:
+            table.add_row(*(display(v) for v in row))
+        if not rows:
+            table.caption = "(none)"
+        Console(file=stream).print(table)
+        return
+    stream.write(f"# {title}\n")
+    stream.write("\t".join(columns) + "\n")
+    for row in rows:
+        stream.write("\t".join(display(v).replace("\t", " ") for v in row) + "\n")
+    if not rows:
+        stream.write("(none)\n")
+    stream.write("\n")
+
+
+def print_fields(
+    title: str, pairs: Sequence[tuple[str, Any]], stream: TextIO | None = None
+) -> None:
+    """A titled list of `name: value` lines (a one-record view)."""
+    print_table(title, ("field", "value"), [(k, v) for k, v in pairs], stream)
+
+
+def print_message(text: str, stream: TextIO | None = None) -> None:
+    """A line of prose, the same in a terminal and in a pipe."""
+    (stream or sys.stdout).write(text + "\n")
+
+
+def neutralise_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run: formula-looking text gets a leading apostrophe."""
+    text = display(value)
+    if text.startswith(_FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Spreadsheet-safe CSV: every cell (headers too) neutralised, RFC 4180 quoting."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([neutralise_cell(c) for c in columns])
+        writer.writerows([neutralise_cell(v) for v in row] for row in rows)
+
+
+def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Parquet with the values' own types (dates stay dates, decimals stay decimals)."""
+    import pyarrow as pa  # imported here: only exports need it, the CLI starts faster
+    import pyarrow.parquet as pq
+
+    data = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+    pq.write_table(pa.table(data), path)
+
+
+def html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An escaped HTML <table> fragment."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(display(v))}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_html(
+    path: Path, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """A self-contained HTML page holding one table (no external resources)."""
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
+        "th{background:#f0f3f7}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{html_table(columns, rows)}</body></html>\n"
+    )
+    path.write_text(page, encoding="utf-8")
+
+
+def export(
+    path: Path, fmt: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Path:
+    """Write rows as `fmt` (csv, parquet or html) to `path`, creating its folder."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        write_csv(path, columns, rows)
+    elif fmt == "parquet":
+        write_parquet(path, columns, rows)
+    else:
+        write_html(path, title, columns, rows)
+    return path

@@ -1,0 +1,1 @@
+"""Static report site of the warehouse (aggregates only) and its render check."""
