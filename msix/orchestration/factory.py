@@ -91,7 +91,7 @@ def ingest_state(state: str) -> dict[str, object]:
 def publish_raw(summaries: list[dict[str, object]]) -> dict[str, object]:
     """Emit the `RAW` event when rows were loaded or a full refresh was asked for; else skip."""
     context = get_current_context()
-    summaries = list(summaries)
+    summaries = [summaries[i] for i in range(len(summaries))]  # no probe past the end
     refresh = runtime.full_refresh(context)
     if not refresh and not runtime.loaded_anything(summaries):
         raise AirflowSkipException("no new rows in any state: downstream DAGs not triggered")

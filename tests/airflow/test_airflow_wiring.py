@@ -1,0 +1,77 @@
+"""The DAGs call the pipeline steps with the right arguments (dag.test, steps replaced by fakes).
+
+The real steps run in test_airflow_end_to_end.py; here each step only records its call, so the
+test shows what the DAGs pass: one ingest per state, the run clock, the full-refresh switch.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from msix import pipeline
+from msix.orchestration import local
+from msix.pipeline import StepSummary
+
+CLOCK = datetime(2026, 3, 2, 6, tzinfo=UTC)
+
+
+@pytest.fixture
+def calls(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, airflow_db: None
+) -> list[tuple[str, tuple, dict]]:
+    """Replace every step with a recorder; a landing folder with TX, FL (files) and OR (empty)."""
+    recorded: list[tuple[str, tuple, dict]] = []
+    rows = {"n": 5}
+
+    def fake(name: str):
+        def step(*args: object, **kwargs: object) -> StepSummary:
+            recorded.append((name, args[1:], kwargs))
+            return StepSummary(name, {"rows_loaded": rows["n"]} if name == "ingest" else {})
+
+        return step
+
+    for name in pipeline.STEPS:
+        monkeypatch.setattr(pipeline, name, fake(name))
+    for state in ("TX", "FL", "OR"):
+        (tmp_path / "landing" / state).mkdir(parents=True)
+    (tmp_path / "landing" / "TX" / "TX_students.csv").write_text("x\n")
+    (tmp_path / "landing" / "FL" / "FL_students.csv").write_text("x\n")
+    monkeypatch.setenv("MSIX_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("MSIX_WAREHOUSE", str(tmp_path / "warehouse" / "msix.duckdb"))
+    recorded.append(("rows", (), rows))
+    return recorded
+
+
+def _steps(calls: list[tuple[str, tuple, dict]]) -> list[tuple[str, tuple, dict]]:
+    return [c for c in calls if c[0] != "rows"]
+
+
+def test_chain_runs_every_step_keyed_on_the_run_clock(calls) -> None:
+    outcomes = local.run_chain(CLOCK, {"full_refresh": True})
+    assert [o.state for o in outcomes] == ["success"] * 4
+    steps = _steps(calls)
+    ingests = sorted(kwargs["states"][0] for name, _, kwargs in steps if name == "ingest")
+    assert ingests == ["FL", "TX"]  # one mapped task per state folder with files
+    by_name = {name: kwargs for name, _, kwargs in steps if name != "ingest"}
+    assert by_name["resolve_identities"] == {"run_date": CLOCK}
+    assert by_name["check_quality"] == {"data_interval_end": CLOCK}
+    assert by_name["send_alerts"] == {"data_interval_end": CLOCK}
+    assert by_name["transform_staging"]["full_refresh"] is True
+    assert by_name["transform_marts"]["full_refresh"] is True
+    assert "build_reports" in by_name
+
+
+def test_states_param_narrows_ingestion(calls) -> None:
+    outcomes = local.run_chain(CLOCK, {"states": ["tx"]}, dag_ids=["msix_ingest"])
+    assert outcomes[0].state == "success"
+    ingests = [kwargs["states"] for name, _, kwargs in _steps(calls) if name == "ingest"]
+    assert ingests == [["TX"]]
+
+
+def test_no_new_rows_publishes_no_raw_event(calls) -> None:
+    calls[0][2]["n"] = 0  # every ingest reports rows_loaded=0
+    outcomes = local.run_chain(CLOCK, {}, dag_ids=["msix_ingest"])
+    assert outcomes[0].tasks["publish_raw"] == "skipped"
