@@ -130,8 +130,7 @@ def stage_csv(
         con.execute(
             f"create or replace temp table {STAGE} as select * from read_csv({lit(str(path))}, "
             f"header = true, columns = {columns}, delim = {delim}, quote = '\"', escape = '\"', "
-            f"auto_detect = false, strict_mode = true, max_line_size = {MAX_LINE_BYTES}, "
-            f"buffer_size = {MAX_LINE_BYTES * 2})"
+            f"auto_detect = false, strict_mode = true, max_line_size = {MAX_LINE_BYTES})"
         )
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise FileRejected(csv_error_reason(exc)) from None
