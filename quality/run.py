@@ -1,0 +1,102 @@
+"""`run_quality`: the pipeline's check_quality step.
+
+1. Read the suites' frames from the warehouse (read-only) and validate them with Great
+   Expectations; Data Docs go to `<artifacts>/data_docs`.
+2. In one writer session: evaluate every finding rule as of the run clock, merge the findings
+   into `quality.issue_history` and `marts.dq_issue`, rewrite `marts.dq_state_summary`, and
+   keep the expectation outcomes in `quality.expectation_result`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from msix.db import session
+from msix.logs import get_logger
+from msix.settings import Settings
+from quality.findings import clock, evaluate_rules
+from quality.issues import update_history
+from quality.suites import load_suites, outcomes_frame, read_frames, validate
+from quality.summary import write_state_summary
+
+log = get_logger("quality")
+
+
+@dataclass
+class QualityReport:
+    """Counts of one quality run, and notes (rule and suite names only)."""
+
+    suites: int = 0
+    expectations_failed: int = 0
+    rules_evaluated: int = 0
+    opened: int = 0
+    changed: int = 0
+    resolved: int = 0
+    open_total: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed_suites: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "suites": self.suites,
+            "expectations_failed": self.expectations_failed,
+            "rules": self.rules_evaluated,
+            "opened": self.opened,
+            "changed": self.changed,
+            "resolved": self.resolved,
+            "open": self.open_total,
+        }
+
+    def notes(self) -> list[str]:
+        notes = [f"rule {name} skipped: {why}" for name, why in self.skipped.items()]
+        if self.failed_suites:
+            notes.append("suites with failed expectations: " + ", ".join(self.failed_suites))
+        return notes
+
+
+def run_quality(settings: Settings, as_of: datetime | None = None) -> QualityReport:
+    """Validate, evaluate the rules as of `as_of` (the run's data interval end) and publish."""
+    moment = clock(as_of)
+    report = QualityReport()
+    specs = load_suites()
+    with session(settings.warehouse, read_only=True) as reader:
+        frames = read_frames(reader, specs)
+    outcomes = validate(specs, frames, settings.artifacts_dir / "data_docs")
+    report.suites = len(frames)
+    report.expectations_failed = sum(not o.success for o in outcomes)
+    report.failed_suites = sorted({o.suite for o in outcomes if not o.success})
+    with session(settings.warehouse) as con:
+        evaluation = evaluate_rules(con, moment)
+        report.rules_evaluated = len(evaluation.evaluated)
+        report.skipped = evaluation.skipped
+        counts = update_history(con, evaluation.findings, evaluation.evaluated, moment)
+        report.opened, report.changed = counts.opened, counts.changed
+        report.resolved, report.open_total = counts.resolved, counts.open_total
+        if evaluation.evaluated:
+            write_state_summary(con, moment)
+        _keep_outcomes(con, outcomes_frame(outcomes), moment)
+    log.info("quality: %s", report.counts())
+    return report
+
+
+def _keep_outcomes(con: duckdb.DuckDBPyConnection, frame: object, moment: datetime) -> None:
+    """Replace this run's rows of `quality.expectation_result`."""
+    run_at = moment.astimezone(UTC).replace(tzinfo=None)
+    con.execute(
+        """
+        create table if not exists quality.expectation_result (
+            run_at timestamp, suite varchar, expectation varchar, "column" varchar,
+            success boolean, unexpected_percent double)
+        """
+    )
+    con.register("outcomes", frame)
+    try:
+        con.execute("begin transaction")
+        con.execute("delete from quality.expectation_result where run_at = ?", [run_at])
+        con.execute("insert into quality.expectation_result select ?, * from outcomes", [run_at])
+        con.execute("commit")
+    finally:
+        con.unregister("outcomes")

@@ -1,0 +1,41 @@
+"""The whole quality step on a small warehouse file: suites, Data Docs, findings, summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from msix.settings import get_settings
+from quality.fixtures import Warehouse
+from quality.run import run_quality
+
+
+def test_run_quality_publishes_findings_and_data_docs(warehouse: Path) -> None:
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        wh = Warehouse(con)
+        stamp = datetime(2026, 1, 5)
+        wh.student("TX", "TX1", "000000000001", sex="Q", stamp=stamp)  # sex outside the codes
+        wh.student("TX", "TX2", "000000000002", stamp=stamp)
+        wh.add(
+            "raw.moves",
+            [{"state": "TX", "state_student_id": "TX1", "qad": date(2026, 3, 1), "stamp": stamp}],
+        )
+    settings = get_settings(warehouse=warehouse)
+    as_of = datetime(2026, 1, 20, tzinfo=UTC)
+    report = run_quality(settings, as_of=as_of)
+    assert report.counts()["opened"] == 1 and report.counts()["open"] == 1
+    assert "raw_students" in report.failed_suites
+    assert (settings.artifacts_dir / "data_docs" / "index.html").exists()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select rule, state from marts.dq_issue").fetchall() == [
+            ("impossible_future_qad", "TX")
+        ]
+        failed = con.execute(
+            'select expectation, "column" from quality.expectation_result where not success'
+        ).fetchall()
+        assert ("expect_column_values_to_be_in_set", "sex") in failed
+    again = run_quality(settings, as_of=as_of)
+    assert again.counts()["opened"] == 0 and again.counts()["changed"] == 0
