@@ -1,0 +1,511 @@
+"""`make bench`: the whole pipeline stage by stage at national scale, against DuckDB baselines.
+
+Generates synthetic submissions (MSIX_BENCH_CHILDREN children, default 1,000,000), then runs
+each pipeline step in a fresh child process, and right after it a plain-DuckDB baseline doing
+comparable work on the same data in the same run. The parent samples the child's memory
+(resident set of the process and its children) and times the work inside the child, so
+interpreter start-up and imports are not counted as work. The results go to docs/benchmarks.md
+(MSIX_BENCH_OUT) with the scale, the machine and the exact command.
+
+    MSIX_BENCH_CHILDREN=20000 python -m benchmarks.run_all
+
+Settings: MSIX_BENCH_CHILDREN, MSIX_BENCH_SEED (7), MSIX_BENCH_DIR (benchmarks/out), MSIX_BENCH_OUT
+(docs/benchmarks.md), MSIX_BENCH_DELTA (1: also time a weekly delta through the Airflow DAGs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from msix import paths
+
+NATIONAL_CHILDREN = 1_000_000
+TARGET_SECONDS = 600  # landing to marts and findings
+TARGET_BYTES = 8 * 1024**3
+DELTA_TARGET_SECONDS = 60
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One measured step: the pipeline work and what its DuckDB baseline does."""
+
+    name: str
+    baseline: str  # what the baseline does, for the report ("" when there is none)
+
+
+STAGES = (
+    Stage("generate", ""),
+    Stage(
+        "ingest",
+        "DuckDB read_csv (read_blob for XML and fixed-width) of the same files into tables",
+    ),
+    Stage("transform_staging", "CTAS copies of every raw table"),
+    Stage("resolve_identities", "exact-key self-join (first name, first surname, birth date)"),
+    Stage("transform_marts", "CTAS copies of every intermediate and identity table"),
+    Stage("check_quality", "SUMMARIZE (profile every column) of every marts table"),
+    Stage("build_reports", "group-by reads of the rpt_* relations and dq_issue"),
+)
+# The stages the ≤ 10 minute / ≤ 8 GB target covers: landing to marts and findings.
+TARGET_STAGES = (
+    "ingest",
+    "transform_staging",
+    "resolve_identities",
+    "transform_marts",
+    "check_quality",
+)
+
+
+@dataclass
+class Measure:
+    """Time inside the child and peak memory of its process tree; `error` when it failed."""
+
+    seconds: float = 0.0
+    peak_bytes: int = 0
+    counts: dict[str, object] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass
+class StageResult:
+    stage: Stage
+    work: Measure
+    baseline: Measure | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or self.baseline.error or not self.baseline.seconds:
+            return None
+        return self.work.seconds / self.baseline.seconds
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    children: int
+    seed: int
+    workdir: Path
+    out: Path
+    delta: bool
+
+    @property
+    def landing(self) -> Path:
+        return self.workdir / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.workdir / "warehouse" / "msix.duckdb"
+
+    @classmethod
+    def from_env(cls) -> BenchConfig:
+        return cls(
+            children=int(os.environ.get("MSIX_BENCH_CHILDREN", NATIONAL_CHILDREN)),
+            seed=int(os.environ.get("MSIX_BENCH_SEED", 7)),
+            workdir=Path(
+                os.environ.get("MSIX_BENCH_DIR", paths.REPO_ROOT / "benchmarks" / "out")
+            ).resolve(),
+            out=Path(
+                os.environ.get("MSIX_BENCH_OUT", paths.REPO_ROOT / "docs" / "benchmarks.md")
+            ).resolve(),
+            delta=os.environ.get("MSIX_BENCH_DELTA", "1") == "1",
+        )
+
+
+# ---------------------------------------------------------------- in the child process
+
+
+def _settings(config: BenchConfig):
+    from msix.settings import get_settings
+
+    return get_settings(warehouse=config.warehouse, landing=config.landing)
+
+
+def run_work(name: str, config: BenchConfig) -> dict[str, object]:
+    """One pipeline step on the benchmark warehouse; returns its counts."""
+    from msix import pipeline
+
+    settings = _settings(config)
+    if name == "generate":
+        from generator.write import generate
+
+        summary = generate(
+            out=config.landing, children=config.children, seed=config.seed, states=None
+        )
+        return {"summary": str(summary)}
+    steps: dict[str, Callable[[], object]] = {
+        "ingest": lambda: pipeline.ingest(settings, config.landing),
+        "transform_staging": lambda: pipeline.transform_staging(
+            settings, "bench", full_refresh=True
+        ),
+        "resolve_identities": lambda: pipeline.resolve_identities(settings),
+        "transform_marts": lambda: pipeline.transform_marts(settings, "bench", full_refresh=True),
+        "check_quality": lambda: pipeline.check_quality(settings),
+        "build_reports": lambda: pipeline.build_reports(settings),
+    }
+    summary = steps[name]()
+    return dict(summary.counts)  # type: ignore[attr-defined]
+
+
+def run_baseline(name: str, config: BenchConfig) -> dict[str, object]:
+    """The stage's DuckDB baseline, in the schema `bench_baseline` (dropped afterwards)."""
+    if name == "ingest":
+        return _baseline_ingest(config)
+    from msix import db
+
+    with db.session(config.warehouse) as con:
+        con.execute("drop schema if exists bench_baseline cascade; create schema bench_baseline")
+        try:
+            if name == "resolve_identities":
+                con.execute(
+                    """
+                    create table bench_baseline.pairs as
+                    select l.state as state_l, l.state_student_id as id_l,
+                           r.state as state_r, r.state_student_id as id_r
+                    from intermediate.int_student_records_latest l
+                    join intermediate.int_student_records_latest r
+                      on l.first_name = r.first_name and l.last_name_1 = r.last_name_1
+                     and l.birth_date = r.birth_date
+                     and (l.state, l.state_student_id) < (r.state, r.state_student_id)
+                    """
+                )
+                return {"pairs": _count(con, "bench_baseline.pairs")}
+            if name == "build_reports":
+                for relation in _tables(con, ("marts",), prefix="rpt_") + _tables(
+                    con, ("marts",), prefix="dq_"
+                ):
+                    con.execute(f"select * from (summarize {relation})").fetchall()
+                return {}
+            schemas = {
+                "transform_staging": ("raw",),
+                "transform_marts": ("intermediate", "identity"),
+                "check_quality": ("marts",),
+            }[name]
+            tables = _tables(con, schemas)
+            for i, relation in enumerate(tables):
+                if name == "check_quality":
+                    con.execute(
+                        f"create table bench_baseline.t{i} as select * from (summarize {relation})"
+                    )
+                else:
+                    con.execute(f"create table bench_baseline.t{i} as select * from {relation}")
+            return {"tables": len(tables)}
+        finally:
+            con.execute("drop schema if exists bench_baseline cascade")
+            con.execute("checkpoint")
+
+
+def _baseline_ingest(config: BenchConfig) -> dict[str, object]:
+    """Every landing file read by DuckDB into a scratch database, one bulk statement per file."""
+    import duckdb
+
+    scratch = config.workdir / "baseline_ingest.duckdb"
+    scratch.unlink(missing_ok=True)
+    files = sorted(p for p in config.landing.rglob("*") if p.is_file())
+    rows = 0
+    con = duckdb.connect(str(scratch))
+    try:
+        for i, path in enumerate(files):
+            literal = str(path).replace("'", "''")
+            try:
+                if path.suffix.lower() != ".csv":
+                    raise duckdb.Error("not csv")
+                con.execute(
+                    f"create table f{i} as select * from read_csv('{literal}', all_varchar = true)"
+                )
+            except duckdb.Error:
+                con.execute(f"create or replace table f{i} as select * from read_blob('{literal}')")
+            rows += _count(con, f"f{i}")
+    finally:
+        con.close()
+        scratch.unlink(missing_ok=True)
+    return {"files": len(files), "rows": rows}
+
+
+def _tables(con, schemas: tuple[str, ...], prefix: str = "") -> list[str]:
+    placeholders = ", ".join("?" for _ in schemas)
+    rows = con.execute(
+        f"select table_schema, table_name from information_schema.tables "
+        f"where table_schema in ({placeholders}) and table_name like ? order by 1, 2",
+        [*schemas, prefix + "%"],
+    ).fetchall()
+    return [f'{s}."{t}"' for s, t in rows]
+
+
+def _count(con, relation: str) -> int:
+    row = con.execute(f"select count(*) from {relation}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def child_main(kind: str, name: str, config: BenchConfig) -> int:
+    """Run one measured piece and print its time and counts as one JSON line."""
+    from msix import logs
+
+    logs.configure()
+    started = time.perf_counter()
+    counts = run_work(name, config) if kind == "work" else run_baseline(name, config)
+    seconds = time.perf_counter() - started
+    print(
+        RESULT_PREFIX + json.dumps({"seconds": seconds, "counts": counts}, default=str), flush=True
+    )
+    return 0
+
+
+# ---------------------------------------------------------------- in the parent process
+
+
+def measure(args: list[str], env: dict[str, str], log_file: Path) -> Measure:
+    """Run `python -m benchmarks.run_all <args>` and sample its process tree's memory."""
+    with log_file.open("a", encoding="utf-8") as log:
+        log.write(f"\n=== {' '.join(args)}\n")
+        log.flush()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.run_all", *args],
+            cwd=paths.REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        peak = _PeakSampler(process.pid)
+        peak.start()
+        stdout, _ = process.communicate()
+        peak.stop()
+        log.write(stdout)
+    result = Measure(peak_bytes=peak.peak)
+    lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if process.returncode != 0 or not lines:
+        result.error = _last_error(log_file) or f"exit code {process.returncode}"
+        return result
+    payload = json.loads(lines[-1][len(RESULT_PREFIX) :])
+    result.seconds = float(payload["seconds"])
+    result.counts = payload.get("counts", {})
+    return result
+
+
+def _last_error(log_file: Path) -> str:
+    lines = [
+        line.strip() for line in log_file.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    return lines[-1][:200] if lines else ""
+
+
+class _PeakSampler(threading.Thread):
+    """Samples the resident memory of a process and all its children every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._halt.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in procs if p.is_running())
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                total = 0
+            self.peak = max(self.peak, total)
+            self._halt.wait(0.05)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
+
+
+def child_env(config: BenchConfig) -> dict[str, str]:
+    """Environment of every measured process: the benchmark's own warehouse, landing, site."""
+    return {
+        **os.environ,
+        "MSIX_WAREHOUSE": str(config.warehouse),
+        "MSIX_LANDING": str(config.landing),
+        "MSIX_REPORTS": str(config.workdir / "reports"),
+        "MSIX_OUTBOX": str(config.workdir / "outbox"),
+        "AIRFLOW_HOME": str(config.workdir / "airflow"),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def run_stages(config: BenchConfig, log_file: Path) -> list[StageResult]:
+    """Every stage then its baseline; stops after the first failed stage (the rest depend on it)."""
+    env = child_env(config)
+    results = []
+    for stage in STAGES:
+        print(f"bench: {stage.name} ...", flush=True)
+        work = measure(["--child", "work", stage.name], env, log_file)
+        result = StageResult(stage, work)
+        results.append(result)
+        if work.error:
+            print(f"bench: {stage.name} FAILED: {work.error}", flush=True)
+            break
+        if stage.baseline:
+            result.baseline = measure(["--child", "baseline", stage.name], env, log_file)
+        print(f"bench: {stage.name} {work.seconds:.1f}s, peak {_mb(work.peak_bytes)}", flush=True)
+    return results
+
+
+def measure_delta(config: BenchConfig, log_file: Path) -> Measure | None:
+    """A weekly delta through the real Airflow DAGs, when the generator can write one."""
+    try:
+        from generator.write import generate_delta  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    delta = generate_delta(out=config.landing, children=config.children, seed=config.seed)
+    print(f"bench: weekly delta written ({delta})", flush=True)
+    env = child_env(config)
+    started = time.perf_counter()
+    result = _measure_module(
+        ["-m", "msix.orchestration.local", "--airflow-home", env["AIRFLOW_HOME"]], env, log_file
+    )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _measure_module(args: list[str], env: dict[str, str], log_file: Path) -> Measure:
+    with log_file.open("a", encoding="utf-8") as log:
+        log.write(f"\n=== {' '.join(args)}\n")
+        log.flush()
+        process = subprocess.Popen(
+            [sys.executable, *args], cwd=paths.REPO_ROOT, env=env, stdout=log, stderr=log
+        )
+        peak = _PeakSampler(process.pid)
+        peak.start()
+        process.wait()
+        peak.stop()
+    result = Measure(peak_bytes=peak.peak)
+    if process.returncode != 0:
+        result.error = _last_error(log_file)
+    return result
+
+
+def raw_counts(config: BenchConfig) -> dict[str, int]:
+    """Rows per raw and marts table: the scale actually measured."""
+    from msix import db
+
+    if not config.warehouse.exists():
+        return {}
+    with db.session(config.warehouse, read_only=True) as con:
+        tables = _tables(con, ("raw", "marts"))
+        return {t.replace('"', ""): _count(con, t) for t in tables}
+
+
+# ---------------------------------------------------------------- the report
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1024**2:,.0f} MB"
+
+
+def _seconds(m: Measure | None) -> str:
+    if m is None:
+        return "-"
+    return f"failed: {m.error}" if m.error else f"{m.seconds:,.1f} s"
+
+
+def render_markdown(
+    config: BenchConfig,
+    results: list[StageResult],
+    delta: Measure | None,
+    counts: dict[str, int],
+    started_at: datetime,
+) -> str:
+    """docs/benchmarks.md: scale, machine, command, one row per stage, the targets."""
+    command = (
+        f"MSIX_BENCH_CHILDREN={config.children} make bench"
+        if config.children != NATIONAL_CHILDREN
+        else "make bench"
+    )
+    scale = "national scale" if config.children >= NATIONAL_CHILDREN else "reduced scale"
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m benchmarks.run_all`); do not edit by hand.",
+        "",
+        f"- Scale: **{config.children:,} children** ({scale}; national is {NATIONAL_CHILDREN:,}), seed {config.seed}",
+        f"- Command: `{command}`",
+        f"- Run: {started_at.strftime('%Y-%m-%d %H:%M UTC')}, Python {platform.python_version()}, "
+        f"{psutil.cpu_count(logical=True)} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
+        f"{platform.machine()} {platform.system()}",
+        "",
+        "Each step runs in a fresh process; time is measured around the work inside it (no start-up),",
+        "peak memory is the resident set of that process and its children sampled every 50 ms.",
+        "The baseline is plain DuckDB doing comparable work on the same data in the same run;",
+        "the ratio is step time / baseline time.",
+        "",
+        "| step | time | peak memory | baseline | baseline time | baseline peak | ratio |",
+        "|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in results:
+        b = r.baseline
+        ratio = f"{r.ratio:,.1f}x" if r.ratio is not None else "-"
+        lines.append(
+            f"| {r.stage.name} | {_seconds(r.work)} | {_mb(r.work.peak_bytes)} | "
+            f"{r.stage.baseline or '-'} | {_seconds(b)} | {_mb(b.peak_bytes) if b else '-'} | {ratio} |"
+        )
+    done = [r for r in results if r.stage.name in TARGET_STAGES and not r.work.error]
+    total = sum(r.work.seconds for r in done)
+    peak = max((r.work.peak_bytes for r in done), default=0)
+    complete = len(done) == len(TARGET_STAGES)
+    lines += [
+        "",
+        "## Targets",
+        "",
+        f"- Landing to marts and findings (ingest … check_quality): **{total:,.1f} s**"
+        + ("" if complete else " (incomplete: not every step ran)")
+        + f"; target ≤ {TARGET_SECONDS} s at national scale.",
+        f"- Peak memory of any of those steps: **{_mb(peak)}**; target ≤ {TARGET_BYTES // 1024**3} GB.",
+    ]
+    if delta is None:
+        lines.append(
+            "- Weekly delta through the Airflow DAGs: not measured (the generator has no delta writer yet)."
+        )
+    else:
+        lines.append(
+            f"- Weekly delta through the Airflow DAGs (`msix.orchestration.local`): **{_seconds(delta)}**, "
+            f"peak {_mb(delta.peak_bytes)}; target ≤ {DELTA_TARGET_SECONDS} s."
+        )
+    if counts:
+        lines += ["", "## Rows", "", "| relation | rows |", "|---|---:|"]
+        lines += [f"| {name} | {rows:,} |" for name, rows in counts.items()]
+    lines += ["", "Logs of every measured process: `benchmarks/out/bench.log` (not committed).", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    config = BenchConfig.from_env()
+    if argv[:1] == ["--child"]:
+        return child_main(argv[1], argv[2], config)
+    started_at = datetime.now(UTC)
+    if config.workdir.exists():
+        shutil.rmtree(config.workdir)
+    config.workdir.mkdir(parents=True)
+    log_file = config.workdir / "bench.log"
+    print(f"bench: {config.children:,} children in {config.workdir}", flush=True)
+    results = run_stages(config, log_file)
+    ok = all(not r.work.error for r in results) and len(results) == len(STAGES)
+    delta = measure_delta(config, log_file) if ok and config.delta else None
+    text = render_markdown(config, results, delta, raw_counts(config), started_at)
+    config.out.parent.mkdir(parents=True, exist_ok=True)
+    config.out.write_text(text, encoding="utf-8")
+    print(f"bench: wrote {config.out}", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

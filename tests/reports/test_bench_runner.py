@@ -1,0 +1,58 @@
+"""benchmarks.run_all: baselines run on a warehouse, and the report says scale and ratios."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from benchmarks import run_all
+
+
+def _config(tmp_path: Path, children: int = 20_000) -> run_all.BenchConfig:
+    return run_all.BenchConfig(children, 7, tmp_path, tmp_path / "benchmarks.md", delta=False)
+
+
+def test_baselines_run_on_the_warehouse_and_leave_nothing_behind(
+    tmp_path: Path, make_warehouse: Callable[..., Path]
+) -> None:
+    config = _config(tmp_path)
+    make_warehouse(config.warehouse)
+    assert run_all.run_baseline("transform_staging", config) == {"tables": 1}
+    assert run_all.run_baseline("check_quality", config)["tables"] >= 10
+    assert run_all.run_baseline("resolve_identities", config) == {"pairs": 0}
+    con = duckdb.connect(str(config.warehouse), read_only=True)
+    schemas = {
+        r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+    }
+    con.close()
+    assert "bench_baseline" not in schemas
+
+
+def test_ingest_baseline_reads_every_landing_file(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    (config.landing / "TX").mkdir(parents=True)
+    (config.landing / "TX" / "a.csv").write_text("x,y\n1,2\n3,4\n", encoding="utf-8")
+    (config.landing / "TX" / "b.xml").write_text("<Students/>", encoding="utf-8")
+    assert run_all.run_baseline("ingest", config) == {"files": 2, "rows": 3}
+
+
+def test_report_names_scale_command_and_ratio(tmp_path: Path) -> None:
+    ingest, marts = run_all.STAGES[1], run_all.STAGES[4]
+    results = [
+        run_all.StageResult(
+            ingest, run_all.Measure(12.0, 2 * 1024**3), run_all.Measure(3.0, 1024**3)
+        ),
+        run_all.StageResult(marts, run_all.Measure(error="DbtFailure: x")),
+    ]
+    text = run_all.render_markdown(
+        _config(tmp_path), results, None, {"raw.students": 1234}, datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert "**20,000 children** (reduced scale" in text
+    assert "`MSIX_BENCH_CHILDREN=20000 make bench`" in text
+    assert "| ingest | 12.0 s | 2,048 MB |" in text and "| 4.0x |" in text
+    assert "| transform_marts | failed: DbtFailure: x |" in text
+    assert "(incomplete: not every step ran)" in text
+    assert "| raw.students | 1,234 |" in text
