@@ -68,6 +68,13 @@ class DagOutcome:
         )
 
 
+def chain_dag_ids() -> tuple[str, ...]:
+    """The DAG ids in Asset order."""
+    from msix.orchestration.factory import DAG_IDS
+
+    return DAG_IDS
+
+
 def run_chain(
     logical_date: datetime,
     conf: dict[str, Any] | None = None,
@@ -80,13 +87,11 @@ def run_chain(
     """
     from airflow.dag_processing.dagbag import DagBag
 
-    from msix.orchestration.factory import DAG_IDS
-
     bag = DagBag(dag_folder=str(paths.DAGS_DIR))
     if bag.import_errors:
         raise RuntimeError(f"DAG files failed to import: {sorted(bag.import_errors)}")
     outcomes: list[DagOutcome] = []
-    for dag_id in dag_ids or DAG_IDS:
+    for dag_id in dag_ids or chain_dag_ids():
         dag = bag.dags[dag_id]
         params = {k: v for k, v in (conf or {}).items() if k in dag.params}
         run = dag.test(logical_date=logical_date, run_conf=params)

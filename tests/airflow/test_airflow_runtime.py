@@ -124,3 +124,18 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_pool_import_file_matches_the_pool_the_project_creates() -> None:
+    import json
+
+    from msix import paths
+
+    pools = json.loads((paths.CONFIG_DIR / "airflow" / "pools.json").read_text())
+    assert pools == {
+        policy.POOL: {
+            "slots": policy.POOL_SLOTS,
+            "description": policy.POOL_DESCRIPTION,
+            "include_deferred": False,
+        }
+    }

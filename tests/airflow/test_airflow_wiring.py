@@ -75,3 +75,14 @@ def test_no_new_rows_publishes_no_raw_event(calls) -> None:
     calls[0][2]["n"] = 0  # every ingest reports rows_loaded=0
     outcomes = local.run_chain(CLOCK, {}, dag_ids=["msix_ingest"])
     assert outcomes[0].tasks["publish_raw"] == "skipped"
+
+
+def test_project_creates_its_one_slot_pool(airflow_db: None) -> None:
+    from airflow.models.pool import Pool
+
+    from msix.orchestration import policy
+
+    local.ensure_pool()
+    pool = Pool.get_pool(policy.POOL)
+    assert pool is not None
+    assert pool.slots == 1
