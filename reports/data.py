@@ -23,8 +23,8 @@ DIM_STUDENT = ("marts", "dim_student")
 XWALK = ("marts", "xwalk_student_identity")
 LOAD_MANIFEST = ("raw", "load_manifest")
 
-# Columns of rpt_credit_accrual that are not per-subject credit totals.
-_CREDIT_BASE_COLUMNS = {"msix_id", "credits_granted_total", "credits_in_progress", "states"}
+# Columns of rpt_credit_accrual named credits_* that are totals, not per-subject credits.
+_CREDIT_TOTAL_COLUMNS = {"credits_granted_total", "credits_attempted_total", "credits_in_progress"}
 CREDIT_BIN_WIDTH = 4
 
 
@@ -42,6 +42,17 @@ def columns_of(con: duckdb.DuckDBPyConnection, relation: tuple[str, str]) -> lis
     rows = con.execute(
         "select column_name from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
+        list(relation),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def boolean_columns(con: duckdb.DuckDBPyConnection, relation: tuple[str, str]) -> list[str]:
+    """Names of the BOOLEAN columns of a relation (suppression flags are among them)."""
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? and data_type = 'BOOLEAN' "
+        "order by ordinal_position",
         list(relation),
     ).fetchall()
     return [r[0] for r in rows]
@@ -68,7 +79,7 @@ def moves_monthly(con: duckdb.DuckDBPyConnection, min_cell: int) -> list[MoveCel
     """The published monthly moves, with every suppressed or small cell as None."""
     if not relation_exists(con, *MOVES_MONTHLY):
         return None
-    flags = [c for c in columns_of(con, MOVES_MONTHLY) if "suppress" in c.lower()]
+    flags = [c for c in boolean_columns(con, MOVES_MONTHLY) if "suppress" in c.lower()]
     flag_sql = " or ".join(f"coalesce(cast({c} as boolean), false)" for c in flags) or "false"
     rows = con.execute(
         f"""
@@ -122,7 +133,11 @@ def credit_accrual(con: duckdb.DuckDBPyConnection, min_cell: int) -> CreditSumma
         from per_state group by state order by state
         """
     ).fetchall()
-    subjects = [c for c in columns_of(con, CREDIT_ACCRUAL) if c not in _CREDIT_BASE_COLUMNS]
+    subjects = [
+        c
+        for c in columns_of(con, CREDIT_ACCRUAL)
+        if c.startswith("credits_") and c not in _CREDIT_TOTAL_COLUMNS
+    ]
     by_subject = []
     for column in subjects:
         has = _suppressed_count(f"count(*) filter (where {column} > 0)", min_cell)

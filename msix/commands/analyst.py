@@ -34,6 +34,16 @@ STATE_VERSION_COLUMNS = (
 )  # fmt: skip
 
 
+CONFLICT_SUFFIX = "_has_conflict"
+# The child's records shown after the identity: (title, marts relation, order).
+RECORD_SECTIONS = (
+    ("Enrollments (date order)", "fct_enrollment", "enrollment_date, state, school_id"),
+    ("Moves", "fct_move", "coalesce(arrival_date, departure_date), from_state, to_state"),
+    ("Courses and credits", "fct_course", "school_year, state, term_type, course_title"),
+    ("Assessments", "fct_assessment", "administration_date, assessment_title"),
+)
+
+
 class WarehouseMissing(Exception):
     """The warehouse file does not exist yet."""
 
@@ -72,43 +82,26 @@ def show_status(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         not_built(data.LOAD_MANIFEST)
         return
     manifest = data.qualified(data.LOAD_MANIFEST)
-    output.print_table(
-        *_titled(
+    queries = (
+        (
             "Files by state and status",
-            fetch(
-                con,
-                f"select state, status, count(*) as files, sum(rows_read) as rows_read, "
-                f"sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined, "
-                f"max(loaded_at) as last_loaded_at from {manifest} group by all order by 1, 2",
-            ),
-        )
-    )
-    output.print_table(
-        *_titled(
+            "select state, status, count(*) as files, sum(rows_read) as rows_read, "
+            "sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined, "
+            f"max(loaded_at) as last_loaded_at from {manifest} group by all order by 1, 2",
+        ),
+        (
             "Latest files",
-            fetch(
-                con,
-                f"select loaded_at, state, file_name, status, rows_read, rows_loaded, "
-                f"rows_quarantined from {manifest} order by loaded_at desc, file_name limit 20",
-            ),
-        )
-    )
-    output.print_table(
-        *_titled(
+            "select loaded_at, state, file_name, status, rows_read, rows_loaded, "
+            f"rows_quarantined from {manifest} order by loaded_at desc, file_name limit 20",
+        ),
+        (
             "Rejected files",
-            fetch(
-                con,
-                f"select loaded_at, state, file_name, reason from {manifest} "
-                f"where status = 'rejected' order by loaded_at desc, file_name",
-            ),
-        )
+            f"select loaded_at, state, file_name, reason from {manifest} "
+            "where status = 'rejected' order by loaded_at desc, file_name",
+        ),
     )
-
-
-def _titled(
-    title: str, result: tuple[list[str], list[tuple[Any, ...]]]
-) -> tuple[str, list[str], list[tuple[Any, ...]]]:
-    return title, result[0], result[1]
+    for title, sql in queries:
+        output.print_table(title, *fetch(con, sql))
 
 
 def last_runs(settings: Settings, limit: int = 10) -> list[tuple[str, str, str, int, int]]:
@@ -175,77 +168,71 @@ def show_student(con: duckdb.DuckDBPyConnection, msix_id: str) -> bool:
     if not rows:
         output.print_message(f"no student with national ID {survivor}")
         return False
+    best = dict(zip(columns, rows[0], strict=True))
     output.print_fields(
-        f"Consolidated record {survivor}: best values", list(zip(columns, rows[0], strict=True))
+        f"Consolidated record {survivor}: best values",
+        [(k, v) for k, v in best.items() if not k.endswith(CONFLICT_SUFFIX)],
     )
-    _print_state_versions(con, survivor)
-    _print_conflicts(con, survivor)
-    sections = (
-        ("Enrollments (date order)", "fct_enrollment", "enrollment_date, state, school_id"),
-        ("Moves", "fct_move", "coalesce(arrival_date, departure_date), from_state, to_state"),
-        ("Courses and credits", "fct_course", "school_year, state, term_type, course_title"),
-        ("Assessments", "fct_assessment", "administration_date, assessment_title"),
-    )
-    for title, name, order in sections:
+    versions = state_versions(con, survivor)
+    if versions is None:
+        not_built(data.XWALK)
+    else:
+        output.print_table("Each state's version of the identity", *versions)
+        output.print_table(
+            "Conflicts (fields where states disagree)",
+            ("field", "best value", "values by state"),
+            conflicts(best, *versions),
+        )
+    for title, name, order in RECORD_SECTIONS:
         if not db.relation_exists(con, "marts", name):
             not_built(("marts", name))
             continue
-        output.print_table(
-            *_titled(
-                title,
-                fetch(
-                    con,
-                    f"select * exclude (msix_id) from marts.{name} where msix_id = ? order by {order}",
-                    [survivor],
-                ),
-            )
-        )
+        sql = f"select * exclude (msix_id) from marts.{name} where msix_id = ? order by {order}"
+        output.print_table(title, *fetch(con, sql, [survivor]))
     return True
 
 
-def _print_state_versions(con: duckdb.DuckDBPyConnection, msix_id: str) -> None:
+def state_versions(
+    con: duckdb.DuckDBPyConnection, msix_id: str
+) -> tuple[list[str], list[tuple[Any, ...]]] | None:
     """Every state's latest version of the child's identity, with the state's echoed msix_id."""
     if not db.relation_exists(con, *data.XWALK):
-        not_built(data.XWALK)
-        return
-    if db.relation_exists(con, "intermediate", "int_student_records_latest"):
-        available = set(data.columns_of(con, ("intermediate", "int_student_records_latest")))
-        picked = [c for c in STATE_VERSION_COLUMNS if c in available]
-        select = ", ".join(
-            f"r.{c} as echoed_msix_id" if c == "msix_id" else f"r.{c}" for c in picked
-        )
-        sql = (
-            f"select {select} from marts.xwalk_student_identity x "
-            "join intermediate.int_student_records_latest r "
-            "using (state, state_student_id) where x.msix_id = ? order by r.state, r.state_student_id"
-        )
-    else:
-        sql = (
+        return None
+    if not db.relation_exists(con, "intermediate", "int_student_records_latest"):
+        return fetch(
+            con,
             "select state, state_student_id from marts.xwalk_student_identity "
-            "where msix_id = ? order by state, state_student_id"
+            "where msix_id = ? order by state, state_student_id",
+            [msix_id],
         )
-    output.print_table(*_titled("Each state's version of the identity", fetch(con, sql, [msix_id])))
+    available = set(data.columns_of(con, ("intermediate", "int_student_records_latest")))
+    picked = [c for c in STATE_VERSION_COLUMNS if c in available]
+    select = ", ".join(f"r.{c} as echoed_msix_id" if c == "msix_id" else f"r.{c}" for c in picked)
+    return fetch(
+        con,
+        f"select {select} from marts.xwalk_student_identity x "
+        "join intermediate.int_student_records_latest r using (state, state_student_id) "
+        "where x.msix_id = ? order by r.state, r.state_student_id",
+        [msix_id],
+    )
 
 
-def _print_conflicts(con: duckdb.DuckDBPyConnection, msix_id: str) -> None:
-    """Per-field conflicts from any marts relation named for them (e.g. dim_student_conflicts)."""
-    names = con.execute(
-        "select table_name from information_schema.tables "
-        "where table_schema = 'marts' and table_name like '%conflict%' order by 1"
-    ).fetchall()
-    for (name,) in names:
-        if "msix_id" not in data.columns_of(con, ("marts", name)):
+def conflicts(
+    best: dict[str, Any], columns: list[str], versions: list[tuple[Any, ...]]
+) -> list[tuple[str, Any, str]]:
+    """Fields dim_student flags (`<field>_has_conflict`), each with every state's value."""
+    rows = []
+    for flag, value in best.items():
+        if not flag.endswith(CONFLICT_SUFFIX) or not value:
             continue
-        output.print_table(
-            *_titled(
-                f"Conflicts ({name})",
-                fetch(
-                    con,
-                    f"select * exclude (msix_id) from marts.{name} where msix_id = ?",
-                    [msix_id],
-                ),
-            )
-        )
+        name = flag[: -len(CONFLICT_SUFFIX)]
+        if name in columns:
+            i, state = columns.index(name), columns.index("state")
+            by_state = "; ".join(f"{v[state]}: {output.display(v[i])}" for v in versions)
+        else:
+            by_state = ""
+        rows.append((name, best.get(name), by_state))
+    return rows
 
 
 def cmd_student(args: argparse.Namespace) -> int:

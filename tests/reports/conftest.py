@@ -36,7 +36,8 @@ create table marts.dim_student as
 select lpad(cast(100000000000 + i as varchar), 12, '0') as msix_id,
        'Zorblattia' || i as first_name, 'Quexotlan' as last_name_1, 'Vrimmelsen' as last_name_2,
        date '2008-02-29' as birth_date, 'F' as sex, 'N' as multiple_birth,
-       ['TX', 'MI'] as states, i = 1 as has_conflicts
+       ['TX', 'MI'] as states, i = 1 as has_conflicts, i = 1 as first_name_has_conflict,
+       false as birth_date_has_conflict
 from generate_series(1, 60) s(i);
 
 create table identity.national_ids as
@@ -53,8 +54,6 @@ select * from (values
     ('MI', 'MI777', timestamp '2025-09-01 12:00:00', false, '{SURVIVOR}', 'Maria', 'Quexotlan', null, 'F', date '2009-11-13', 'Parentina')
 ) t(state, state_student_id, stamp, is_deleted, msix_id, first_name, last_name_1, last_name_2, sex, birth_date, parent1_first_name);
 
-create table marts.dim_student_conflicts as
-select '{SURVIVOR}' as msix_id, 'first_name' as field, 2 as distinct_values;
 
 create table marts.fct_enrollment as
 select * from (values
@@ -90,11 +89,13 @@ select * from (values
     ('CA', 'OR', date '2025-07-01', 4, false),
     ('TX', 'TX', date '2025-07-01', 30, false)
 ) t(from_state, to_state, month, moves, is_suppressed);
+alter table marts.rpt_moves_monthly add column suppression_reason varchar default 'small cell';
 
 create table marts.rpt_credit_accrual as
 select lpad(cast(100000000000 + i as varchar), 12, '0') as msix_id,
        cast(i % 20 as decimal(6,2)) as credits_granted_total,
        cast(i % 3 as decimal(6,2)) as credits_in_progress,
+       cast(i % 20 + 1 as decimal(6,2)) as credits_attempted_total, 3 as courses_total,
        cast(i % 5 as decimal(6,2)) as credits_math,
        cast(i % 4 as decimal(6,2)) as credits_english,
        case when i <= 3 then ['MI'] else ['TX'] end as states

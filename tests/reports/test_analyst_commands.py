@@ -50,7 +50,9 @@ def test_student_prints_the_consolidated_record(
     versions = out.split("# Each state's version of the identity")[1].split("\n\n")[0]
     assert "MI\tMI777" in versions and "Maria" in versions
     assert "TX\tTX001" in versions and "Mariquita" in versions
-    assert "# Conflicts (dim_student_conflicts)" in out and "first_name\t2" in out
+    conflicts = out.split("# Conflicts (fields where states disagree)")[1].split("\n\n")[0]
+    assert "first_name\tZorblattia1\tMI: Maria; TX: Mariquita" in conflicts
+    assert "birth_date" not in conflicts and "first_name_has_conflict" not in out
     enrollments = out.split("# Enrollments (date order)")[1].split("\n\n")[0]
     assert enrollments.index("2024-08-20") < enrollments.index("2025-06-10")
     assert "TX\tMI\t2025-05-02\t2025-06-10" in out
