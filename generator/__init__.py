@@ -1,0 +1,1 @@
+"""Synthetic state submissions and ground truth for tests and demos (`msix generate`)."""
