@@ -47,6 +47,20 @@ def _in_project(warehouse: Path) -> Iterator[None]:
             os.environ["MSIX_WAREHOUSE"] = previous_env
 
 
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in a class-level cache after a run.
+
+    Without this, the next step in the same process (`msix run`, `dag.test()`) cannot open the
+    warehouse file ("Unique file handle conflict ... already attached").
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
 def run_dbt(
     command: Sequence[str],
     warehouse: Path,
@@ -75,7 +89,10 @@ def run_dbt(
 
         args += ["--vars", json.dumps(vars_)]
     with _in_project(warehouse):
-        outcome = dbtRunner().invoke(args)
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            _release_warehouse()
     results: list[NodeResult] = []
     if outcome.result is not None and hasattr(outcome.result, "results"):
         for r in outcome.result.results:
