@@ -82,7 +82,7 @@ class SiteReport:
     def counts(self) -> dict[str, int]:
         return {
             "pages": len(self.pages),
-            "relations_missing": len(self.missing),
+            "relations_missing": len(set(self.missing)),
             "suppressed_cells": self.suppressed_cells,
         }
 

@@ -8,10 +8,12 @@ relation it needs is not built yet.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,6 +127,22 @@ def last_runs(settings: Settings, limit: int = 10) -> list[tuple[str, str, str, 
     return rows
 
 
+def pipe_safe(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command that ends quietly when its reader goes away (`msix status | head`)."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
+            return 0
+
+    return run
+
+
+@pipe_safe
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with _reading(settings) as con:
@@ -235,6 +253,7 @@ def conflicts(
     return rows
 
 
+@pipe_safe
 def cmd_student(args: argparse.Namespace) -> int:
     if not _MSIX_ID.match(args.msix_id):
         print(
@@ -293,6 +312,7 @@ REPORTS = {
 }
 
 
+@pipe_safe
 def cmd_report(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     build, relation = REPORTS[args.kind]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,22 @@ def test_report_of_a_missing_relation_says_not_built(
     warehouse = make_warehouse(tmp_path / "msix.duckdb", without=("marts.rpt_moves_monthly",))
     code, out, _ = _run(capsys, "report", "moves", "--warehouse", str(warehouse))
     assert code == 1 and "marts.rpt_moves_monthly: not built yet" in out
+
+
+def test_output_through_a_real_pipe_is_plain_text(analyst_settings: Settings) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "msix.cli",
+            "status",
+            "--warehouse",
+            str(analyst_settings.warehouse),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# Last runs\nrun\tlayer\tfinished\tnodes\tfailed\n")
+    assert "\x1b[" not in done.stdout and "┃" not in done.stdout
