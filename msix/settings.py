@@ -46,6 +46,11 @@ class Settings:
     smtp_user: str = field(default_factory=lambda: os.environ.get("MSIX_SMTP_USER", ""))
     smtp_password: str = field(default_factory=lambda: os.environ.get("MSIX_SMTP_PASSWORD", ""))
     smtp_tls: bool = field(default_factory=lambda: os.environ.get("MSIX_SMTP_TLS", "") == "1")
+    coordinators: Path = field(
+        default_factory=lambda: _env_path(
+            "MSIX_COORDINATORS", paths.CONFIG_DIR / "coordinators.csv"
+        )
+    )
     smtp_sender: str = field(
         default_factory=lambda: os.environ.get("MSIX_SMTP_SENDER", "msix-warehouse@localhost")
     )

@@ -69,16 +69,25 @@ def run_quality(settings: Settings, as_of: datetime | None = None) -> QualityRep
     report.expectations_failed = sum(not o.success for o in outcomes)
     report.failed_suites = sorted({o.suite for o in outcomes if not o.success})
     with session(settings.warehouse) as con:
-        evaluation = evaluate_rules(con, moment)
-        report.rules_evaluated = len(evaluation.evaluated)
-        report.skipped = evaluation.skipped
-        counts = update_history(con, evaluation.findings, evaluation.evaluated, moment)
-        report.opened, report.changed = counts.opened, counts.changed
-        report.resolved, report.open_total = counts.resolved, counts.open_total
-        if evaluation.evaluated:
-            write_state_summary(con, moment)
+        publish_findings(con, moment, report)
         _keep_outcomes(con, outcomes_frame(outcomes), moment)
     log.info("quality: %s", report.counts())
+    return report
+
+
+def publish_findings(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, report: QualityReport | None = None
+) -> QualityReport:
+    """Evaluate the rules, merge into the history and `marts.dq_issue`, write the summary."""
+    report = report or QualityReport()
+    evaluation = evaluate_rules(con, as_of)
+    report.rules_evaluated = len(evaluation.evaluated)
+    report.skipped = evaluation.skipped
+    counts = update_history(con, evaluation.findings, evaluation.evaluated, as_of)
+    report.opened, report.changed = counts.opened, counts.changed
+    report.resolved, report.open_total = counts.resolved, counts.open_total
+    if evaluation.evaluated:
+        write_state_summary(con, as_of)
     return report
 
 

@@ -28,7 +28,9 @@ def test_run_quality_publishes_findings_and_data_docs(warehouse: Path) -> None:
     report = run_quality(settings, as_of=as_of)
     assert report.counts()["opened"] == 1 and report.counts()["open"] == 1
     assert "raw_students" in report.failed_suites
-    assert (settings.artifacts_dir / "data_docs" / "index.html").exists()
+    docs = settings.artifacts_dir / "data_docs"
+    assert (docs / "index.html").exists()
+    assert list((docs / "validations" / "raw_students").rglob("*.html"))
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select rule, state from marts.dq_issue").fetchall() == [
             ("impossible_future_qad", "TX")

@@ -1,0 +1,1 @@
+"""Coordinator alerts: registry, digests with findings and move notices, SMTP and outbox."""

@@ -1,0 +1,109 @@
+"""One coordinator's digest: new or changed findings and move notices, as an e-mail.
+
+The HTML body holds counts by rule and the notices; `findings.csv` and `move_notices.csv`
+hold the rows. Cells that a spreadsheet would run as a formula are neutralised
+(msix.output.neutralise_cell), and HTML cells are escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from typing import Any
+
+import pandas as pd
+
+from alerts.coordinators import Coordinator
+from msix.output import html_table, neutralise_cell
+
+FINDING_FIELDS = (
+    "issue_id", "rule", "severity", "status", "msix_id", "state_student_id", "district_id",
+    "detail", "first_seen", "changed_at",
+)  # fmt: skip
+NOTICE_FIELDS = (
+    "kind", "msix_id", "from_state", "event_date", "grade_level", "previous_school_id",
+    "previous_school", "lep", "iep", "pfs", "courses_in_progress", "credits_earned",
+)  # fmt: skip
+
+
+@dataclass
+class Digest:
+    """What one coordinator gets this run."""
+
+    recipient: Coordinator
+    as_of: date
+    findings: pd.DataFrame
+    notices: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        return self.findings.empty and self.notices.empty
+
+
+def rows_of(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[list[Any]]:
+    """The frame's rows in `fields` order, with missing values as None."""
+    picked = frame.reindex(columns=list(fields)).astype(object)
+    return picked.where(picked.notna(), None).values.tolist()
+
+
+def to_csv(frame: pd.DataFrame, fields: tuple[str, ...]) -> bytes:
+    """The rows of `frame` as spreadsheet-safe CSV (UTF-8): formula-looking cells neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(fields)
+    writer.writerows([neutralise_cell(v) for v in row] for row in rows_of(frame, fields))
+    return buffer.getvalue().encode("utf-8")
+
+
+def html_body(digest: Digest) -> str:
+    """Counts by rule and severity, then the move notices."""
+    who = digest.recipient
+    scope = f"{who.state}" + (f", district {who.district}" if who.district else "")
+    counts = (
+        digest.findings.groupby(["rule", "severity", "status"]).size().reset_index(name="n")
+        if not digest.findings.empty
+        else pd.DataFrame(columns=["rule", "severity", "status", "n"])
+    )
+    parts = [
+        f"<h1>MSIX data quality digest for {html.escape(scope)}</h1>",
+        f"<p>Run date {digest.as_of.isoformat()}: {len(digest.findings)} new or changed "
+        f"findings, {len(digest.notices)} move notices. The rows are attached as CSV.</p>",
+        "<h2>Findings by rule</h2>",
+        html_table(["rule", "severity", "status", "findings"], counts.values.tolist()),
+    ]
+    if not digest.notices.empty:
+        notice_rows = rows_of(digest.notices, NOTICE_FIELDS)
+        parts += ["<h2>Move notices</h2>", html_table(NOTICE_FIELDS, notice_rows)]
+    return "<html><body>" + "".join(parts) + "</body></html>"
+
+
+def build_message(digest: Digest, sender: str) -> EmailMessage:
+    """The e-mail: plain text and HTML bodies, findings and notices as CSV attachments."""
+    who = digest.recipient
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = who.email
+    message["Subject"] = (
+        f"MSIX digest {who.state} {digest.as_of.isoformat()}: "
+        f"{len(digest.findings)} findings, {len(digest.notices)} move notices"
+    )
+    message["X-MSIX-State"] = who.state
+    message.set_content(
+        f"{len(digest.findings)} new or changed data-quality findings and "
+        f"{len(digest.notices)} move notices for {who.state}. See the attached CSV files."
+    )
+    message.add_alternative(html_body(digest), subtype="html")
+    message.add_attachment(
+        to_csv(digest.findings, FINDING_FIELDS), maintype="text", subtype="csv",
+        filename="findings.csv",
+    )  # fmt: skip
+    if not digest.notices.empty:
+        message.add_attachment(
+            to_csv(digest.notices, NOTICE_FIELDS), maintype="text", subtype="csv",
+            filename="move_notices.csv",
+        )  # fmt: skip
+    return message

@@ -1,0 +1,225 @@
+"""Digests over a real SMTP server (aiosmtpd on localhost): who gets what, and nothing more."""
+
+from __future__ import annotations
+
+import email
+import socket
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from email.message import Message
+from pathlib import Path
+
+import duckdb
+import pytest
+from aiosmtpd.controller import Controller
+
+from alerts.deliver import deliver_digests
+from msix.settings import Settings, get_settings
+from quality.fixtures import Warehouse
+from quality.run import publish_findings
+
+AS_OF = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+T0 = datetime(2026, 1, 5, 8, 0)
+REGISTRY = """name,email,state,district,role,account_status,verifier,approver,training_date
+TX Admin,tx.data@example.org,TX,,data_administrator,approved,sup@example.org,sea@example.org,2026-01-10
+TX Region,tx.region@example.org,TX,4800001,primary_user,approved,sup@example.org,sea@example.org,2026-01-10
+TX Expired,tx.old@example.org,TX,,primary_user,approved,sup@example.org,sea@example.org,2025-01-10
+FL Admin,fl.data@example.org,FL,,data_administrator,approved,sup@example.org,sea@example.org,2025-12-01
+FL Applicant,fl.new@example.org,FL,,secondary_user,requested,,,2026-01-10
+CA Gone,ca.gone@example.org,CA,,primary_user,disabled,sup@example.org,sea@example.org,2026-01-10
+"""
+SECRET_NAMES = ("Zoilamarina", "Quetzaltenango")  # the TX record's names; never sent to FL
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
+        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
+        return "250 Message accepted"
+
+    def by_recipient(self) -> dict[str, Message]:
+        return {rcpt[0]: message for rcpt, message in self.messages}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def text_of(message: Message) -> str:
+    """Every decoded part (bodies and attachments) of a message."""
+    parts = []
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        if payload:
+            parts.append(payload.decode("utf-8"))
+    return "\n".join(parts)
+
+
+def attachment(message: Message, name: str) -> str:
+    for part in message.walk():
+        if part.get_filename() == name:
+            return part.get_payload(decode=True).decode("utf-8")
+    raise AssertionError(f"no attachment {name}")
+
+
+def build_warehouse(path: Path) -> None:
+    """TX and FL findings, a child moving TX -> FL, a formula-looking course title."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        wh = Warehouse(con)
+        wh.student("TX", "TX1", "000000000001", stamp=T0)
+        wh.student(
+            "TX", "TX2", "000000000002", first_name=SECRET_NAMES[0], last_name_1=SECRET_NAMES[1],
+            birth_date=date(2011, 2, 3), stamp=T0,
+        )  # fmt: skip
+        wh.student("FL", "FL2", "000000000002", birth_date=date(2011, 2, 3), stamp=T0)
+        wh.student("FL", "FL9", "000000000009", stamp=T0)
+        wh.student("TX", "=SUM(A1)", "000000000003", stamp=T0)
+        course = {"state": "TX", "school_id": "480000000001", "school_year": "2025-2026",
+                  "term_type": "SEM1", "subject_area": "02", "stamp": T0}  # fmt: skip
+        wh.add(
+            "raw.courses",
+            [
+                {**course, "state_student_id": "TX1", "course_title": "=HYPERLINK(\"x\")",
+                 "credits_attempted": 0.5, "credits_granted": 1},
+                {**course, "state_student_id": "=SUM(A1)", "course_title": "Art",
+                 "credits_attempted": 0.5, "credits_granted": 1},
+                {**course, "state_student_id": "TX2", "course_title": "Algebra I",
+                 "in_progress": "Y", "grade_to_date": "B+"},
+            ],
+        )  # fmt: skip
+        enrollment = {"school_name": "School", "enrollment_type": "01", "stamp": T0}
+        wh.add(
+            "raw.enrollments",
+            [
+                {**enrollment, "state": "TX", "state_student_id": "TX1", "school_id": "480000000001",
+                 "district_id": "4800001", "enrollment_date": date(2025, 8, 20), "grade_level": "09"},
+                {**enrollment, "state": "TX", "state_student_id": "TX2", "school_id": "480000000002",
+                 "district_id": "4800002", "enrollment_date": date(2025, 8, 20),
+                 "withdrawal_date": date(2026, 1, 30), "grade_level": "09", "lep": "Y"},
+                {**enrollment, "state": "FL", "state_student_id": "FL2", "school_id": "120000000001",
+                 "enrollment_date": date(2026, 2, 9), "grade_level": "09"},
+                {**enrollment, "state": "FL", "state_student_id": "FL9", "school_id": "120000000001",
+                 "enrollment_date": date(2026, 2, 9), "withdrawal_date": date(2026, 2, 1),
+                 "grade_level": "05"},
+            ],
+        )  # fmt: skip
+        wh.add(
+            "raw.moves",
+            [{"state": "TX", "state_student_id": "TX2", "qad": date(2026, 2, 2),
+              "move_to_state": "FL", "stamp": datetime(2026, 2, 3)}],
+        )  # fmt: skip
+        publish_findings(con, AS_OF)
+
+
+@pytest.fixture
+def settings(warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.delenv("MSIX_OUTBOX", raising=False)
+    registry = tmp_path / "coordinators.csv"
+    registry.write_text(REGISTRY, encoding="utf-8")
+    build_warehouse(warehouse)
+    base = get_settings(warehouse=warehouse)
+    return replace(base, coordinators=registry, smtp_host="127.0.0.1", smtp_port=free_port())
+
+
+@pytest.fixture
+def inbox(settings: Settings):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=settings.smtp_port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+def test_each_approved_trained_coordinator_gets_only_their_state(
+    settings: Settings, inbox: Inbox
+) -> None:
+    report = deliver_digests(settings, as_of=AS_OF)
+    got = inbox.by_recipient()
+    assert set(got) == {"tx.data@example.org", "tx.region@example.org", "fl.data@example.org"}
+    assert report.counts()["sent"] == 3 and report.counts()["accounts_short"] == 3
+    for address, message in got.items():
+        state = address[:2].upper()
+        findings = attachment(message, "findings.csv")
+        other = "FL" if state == "TX" else "TX"
+        assert f"{other}1" not in findings and f"{other}9" not in findings
+        assert message["X-MSIX-State"] == state
+    # the district account sees only its district's child
+    region = attachment(got["tx.region@example.org"], "findings.csv")
+    assert "TX1" in region and "TX2" not in region
+
+
+def test_move_notices_reach_the_destination_without_names_or_birth_dates(
+    settings: Settings, inbox: Inbox
+) -> None:
+    deliver_digests(settings, as_of=AS_OF)
+    got = inbox.by_recipient()
+    fl = got["fl.data@example.org"]
+    notices = attachment(fl, "move_notices.csv")
+    assert "arrival" in notices and "departure" in notices
+    assert "000000000002" in notices and "Algebra I (grade to date B+)" in notices
+    assert "480000000002" in notices  # the previous school
+    for address, message in got.items():
+        body = text_of(message)
+        assert "2011-02-03" not in body
+        if not address.startswith("tx."):
+            assert not any(name in body for name in SECRET_NAMES)
+    tx_text = text_of(got["tx.data@example.org"])
+    assert "move_notices.csv" not in str(got["tx.data@example.org"])
+    assert "FL9" not in tx_text
+
+
+def test_csv_attachment_neutralises_formulas(settings: Settings, inbox: Inbox) -> None:
+    deliver_digests(settings, as_of=AS_OF)
+    findings = attachment(inbox.by_recipient()["tx.data@example.org"], "findings.csv")
+    assert ",'=SUM(A1)," in findings  # the state's own ID, neutralised
+    assert "=SUM(A1)" not in findings.replace("'=SUM(A1)", "")
+
+
+def test_second_run_sends_only_news(settings: Settings, inbox: Inbox) -> None:
+    deliver_digests(settings, as_of=AS_OF)
+    first = len(inbox.messages)
+    again = deliver_digests(settings, as_of=AS_OF)
+    assert again.counts()["digests"] == 0 and len(inbox.messages) == first
+
+
+def test_unreachable_smtp_keeps_outbox_and_resends_later(settings: Settings) -> None:
+    report = deliver_digests(settings, as_of=AS_OF)  # nothing listens on the port
+    assert report.counts()["sent"] == 0 and report.counts()["outbox"] == 3
+    assert any("unreachable" in note for note in report.notes())
+    run_dir = settings.outbox_dir / "20260302T120000"
+    assert len(list(run_dir.glob("*.eml"))) == 3 and (run_dir / "account_audit.csv").exists()
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=settings.smtp_port)
+    controller.start()
+    try:
+        retry = deliver_digests(settings, as_of=AS_OF)
+    finally:
+        controller.stop()
+    assert retry.counts()["sent"] == 3 and len(handler.messages) == 3
+
+
+def test_resolved_finding_is_news_once(settings: Settings, inbox: Inbox) -> None:
+    deliver_digests(settings, as_of=AS_OF)
+    later = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        Warehouse(con).add(
+            "raw.courses",
+            [{"state": "TX", "state_student_id": "TX1", "school_id": "480000000001",
+              "school_year": "2025-2026", "term_type": "SEM1", "subject_area": "02",
+              "course_title": "Geometry", "credits_attempted": 1, "credits_granted": 1,
+              "stamp": datetime(2026, 3, 3)}],
+        )  # fmt: skip
+        publish_findings(con, later)
+    before = len(inbox.messages)
+    deliver_digests(settings, as_of=later)
+    news = inbox.messages[before:]
+    assert sorted(rcpt[0] for rcpt, _ in news) == ["tx.data@example.org", "tx.region@example.org"]
+    rows = attachment(news[0][1], "findings.csv").splitlines()[1:]
+    assert len(rows) == 1 and ",resolved," in rows[0] and ",TX1," in rows[0]
