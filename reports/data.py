@@ -96,9 +96,8 @@ def moves_monthly(con: duckdb.DuckDBPyConnection, min_cell: int) -> list[MoveCel
 
 @dataclass(frozen=True)
 class CreditSummary:
-    """Credit accrual of secondary students in aggregate."""
+    """Credit accrual of secondary students in aggregate (no overall total: see `quality`)."""
 
-    students: int | None
     bins: list[tuple[str, int | None]]  # credits granted range -> students (None: suppressed)
     by_state: list[
         tuple[str, int | None, float | None, float | None]
@@ -112,7 +111,6 @@ def credit_accrual(con: duckdb.DuckDBPyConnection, min_cell: int) -> CreditSumma
         return None
     rel = qualified(CREDIT_ACCRUAL)
     n = _suppressed_count("count(*)", min_cell)
-    total = con.execute(f"select {n} from {rel}").fetchone()
     bins = con.execute(
         f"""
         with binned as (
@@ -147,7 +145,6 @@ def credit_accrual(con: duckdb.DuckDBPyConnection, min_cell: int) -> CreditSumma
         ).fetchone() or (None, None)
         by_subject.append((column, students, None if credits is None else float(credits)))
     return CreditSummary(
-        students=total[0] if total else None,
         bins=[(_bin_label(b), c) for b, c in bins],
         by_state=[(s, c, _f(a), _f(p)) for s, c, a, p in by_state],
         by_subject=by_subject,
@@ -165,32 +162,28 @@ def _f(value: object) -> float | None:
 
 @dataclass(frozen=True)
 class QualitySummary:
-    """Open data-quality findings by state and by rule (counts suppressed like any other)."""
+    """Open data-quality findings by state, rule and severity (suppressed like any count).
 
-    totals: list[tuple[str, int | None]]  # state, open findings
-    by_state: list[tuple[str, str, int | None]]  # state, severity, open findings
-    by_rule: list[tuple[str, str, int | None]]  # rule, severity, open findings
+    One cross-classification and no margins: a total by state or by rule beside a suppressed
+    cell would give the cell away by subtraction.
+    """
+
+    cells: list[tuple[str, str, str, int | None]]  # state, rule, severity, open findings
     closed: int | None
 
 
 def quality(con: duckdb.DuckDBPyConnection, min_cell: int) -> QualitySummary | None:
-    """Open findings per state and severity, and per rule."""
+    """Open findings per state, rule and severity; closed findings in all."""
     if not relation_exists(con, *DQ_ISSUE):
         return None
     rel = qualified(DQ_ISSUE)
     n = _suppressed_count("count(*)", min_cell)
-    totals = con.execute(
-        f"select coalesce(state, '-'), {n} from {rel} where status = 'open' group by 1 order by 1"
-    ).fetchall()
-    by_state = con.execute(
-        f"select coalesce(state, '-'), severity, {n} from {rel} where status = 'open' "
-        "group by all order by 1, 2"
-    ).fetchall()
-    by_rule = con.execute(
-        f"select rule, severity, {n} from {rel} where status = 'open' group by all order by 1, 2"
+    cells = con.execute(
+        f"select coalesce(state, '-'), rule, severity, {n} from {rel} where status = 'open' "
+        "group by all order by 1, 2, 3"
     ).fetchall()
     closed = con.execute(f"select {n} from {rel} where status <> 'open'").fetchone()
-    return QualitySummary(totals, by_state, by_rule, closed[0] if closed else None)
+    return QualitySummary(cells, closed[0] if closed else None)
 
 
 @dataclass(frozen=True)

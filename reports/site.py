@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -24,6 +26,7 @@ from msix.settings import Settings
 from reports import charts, data
 
 log = get_logger("reports")
+K = TypeVar("K")
 
 PAGES = (
     ("index.html", "Overview"),
@@ -150,6 +153,21 @@ def _read_pages(settings: Settings, report: SiteReport) -> dict[str, tuple[str, 
     return pages
 
 
+def published_totals(
+    cells: Iterable[tuple[K, int | None]],
+) -> dict[K, tuple[int | None, bool]]:
+    """Per key: the sum of its published cells (None when all are suppressed) and whether any
+    cell was suppressed. Only published values are added, so a total never reveals a cell."""
+    totals: dict[K, tuple[int | None, bool]] = {}
+    for key, value in cells:
+        total, partial = totals.get(key, (None, False))
+        if value is None:
+            totals[key] = (total, True)
+        else:
+            totals[key] = ((total or 0) + value, partial)
+    return totals
+
+
 def _missing(title: str, relation: tuple[str, str], report: SiteReport) -> Section:
     name = data.qualified(relation)
     report.missing.append(name)
@@ -215,15 +233,9 @@ def _moves_page(moves: list[data.MoveCell] | None, report: SiteReport) -> tuple[
     )
     if moves is None:
         return intro, [_missing("Flow matrix", data.MOVES_MONTHLY, report)]
-    pairs: dict[tuple[str, str], tuple[int | None, bool]] = {}
-    for m in moves:
-        if m.from_state == m.to_state:
-            continue
-        total, partial = pairs.get((m.from_state, m.to_state), (None, False))
-        if m.moves is None:
-            pairs[(m.from_state, m.to_state)] = (total, True)
-        else:
-            pairs[(m.from_state, m.to_state)] = ((total or 0) + m.moves, partial)
+    pairs = published_totals(
+        ((m.from_state, m.to_state), m.moves) for m in moves if m.from_state != m.to_state
+    )
     origins = sorted({f for f, _ in pairs})
     destinations = sorted({t for _, t in pairs})
     matrix = charts.flow_matrix(
@@ -292,7 +304,7 @@ def _credits_page(
     return intro, [
         Section(
             "Students by credits granted",
-            text=f"Secondary students: {charts.fmt_value(credits.students)}.",
+            text="Secondary students by the credits granted to them in all states together.",
             chart=Markup(chart),
         ),
         Section(
@@ -312,26 +324,28 @@ def _credits_page(
 def _quality_page(
     quality: data.QualitySummary | None, report: SiteReport
 ) -> tuple[str, list[Section]]:
-    intro = "Open data-quality findings by the state that must act, and by rule."
+    intro = "Open data-quality findings by the state that must act, by rule and severity."
     if quality is None:
         return intro, [_missing("Open findings by state", data.DQ_ISSUE, report)]
+    totals = published_totals((state, n) for state, _, _, n in quality.cells)
     chart = charts.hbar_chart(
         "dq-states",
-        [s for s, _ in quality.totals],
-        [n for _, n in quality.totals],
+        list(totals),
+        [total for total, _ in totals.values()],
         "Open findings by state",
     )
     return intro, [
         Section(
             "Open findings by state",
-            text=f"Closed findings: {charts.fmt_value(quality.closed)}.",
+            text=(
+                "Bars add up the published cells only (a suppressed cell is left out, so no "
+                f"total gives it away). Closed findings: {charts.fmt_value(quality.closed)}."
+            ),
             chart=Markup(chart),
-            columns=("state", "severity", "open findings"),
-            rows=[[cell(s), cell(v), cell(n)] for s, v, n in quality.by_state],
         ),
         Section(
-            "Open findings by rule",
-            columns=("rule", "severity", "open findings"),
-            rows=[[cell(r), cell(v), cell(n)] for r, v, n in quality.by_rule],
+            "Open findings by state, rule and severity",
+            columns=("state", "rule", "severity", "open findings"),
+            rows=[[cell(s), cell(r), cell(v), cell(n)] for s, r, v, n in quality.cells],
         ),
     ]

@@ -102,7 +102,8 @@ select lpad(cast(100000000000 + i as varchar), 12, '0') as msix_id,
 from generate_series(1, 60) s(i);
 
 create table marts.dq_issue as
-select 'dq' || i as issue_id, 'missing_withdrawal' as rule, 'warning' as severity,
+select 'dq' || i as issue_id, 'missing_withdrawal' as rule,
+       case when i <= 3 then 'error' else 'warning' end as severity,
        case when i <= 15 then 'TX' else 'MI' end as state,
        '{SURVIVOR}' as msix_id, null as state_student_id, 'enrollment overlaps' as detail,
        date '2025-09-01' as first_seen, date '2025-09-02' as last_seen,
