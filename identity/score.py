@@ -1,0 +1,148 @@
+"""Scoring: candidate pairs from the blocking rules, Splink match probabilities from the
+committed model, then the rules applied after scoring:
+
+* same state: two different IDs of one state are normally two children (a state's IDs are unique
+  within the state), so a same-state pair loses SAME_STATE_WEIGHT bits of match weight. States
+  do send duplicate records now and then; a duplicate that agrees on everything still clears the
+  upper threshold, anything less goes to the worklist;
+* suspected twins never link automatically: different normalised first names (not nicknames)
+  where either record has the multiple-birth flag; without the flag, different first names on
+  the same birth date (twins share birth date and parents), unless the difference looks like a
+  typo (Jaro-Winkler >= 0.9, same sex), a full first/middle swap, or a compound first name
+  against one of its parts. Such pairs go to the worklist at most,
+  and clustering keeps them apart;
+* the echoed national ID is evidence inside the model (its own comparison); two records echoing
+  different IDs are flagged `echo_conflict`, never forced apart or together by it.
+
+Pairs at or above `upper` become links (`category = 'link'`); pairs between `lower` and `upper`
+(and suspected twins above `lower`) go to review (`category = 'review'`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker
+
+from identity import model
+from identity.sql import run, scalar
+
+SAME_STATE_WEIGHT = 6.0
+
+COMPARISON_FIELDS = (
+    "first_name",
+    "surname",
+    "birth_date",
+    "sex",
+    "birth_place",
+    "parents",
+    "echoed_msix_id",
+)
+
+
+def scoring_settings(trained: dict[str, Any], dirty_only: bool) -> dict[str, Any]:
+    """The committed model with the current blocking rules; with `dirty_only`, only pairs that
+    involve at least one new or changed record are generated."""
+    rules = [
+        f"({rule}) and (l.is_dirty or r.is_dirty)" if dirty_only else rule
+        for rule in model.BLOCKING_RULES
+    ]
+    return {
+        **trained,
+        "blocking_rules_to_generate_predictions": rules,
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": [],
+    }
+
+
+def _field_lists_sql() -> tuple[str, str]:
+    """SQL for the lists of fields that count for (positive weight) and against the match."""
+    agree = ", ".join(f"case when p.mw_{f} > 0 then '{f}' end" for f in COMPARISON_FIELDS)
+    disagree = ", ".join(f"case when p.mw_{f} < 0 then '{f}' end" for f in COMPARISON_FIELDS)
+    return (
+        f"array_to_string(list_filter([{agree}], lambda x: x is not null), ',')",
+        f"array_to_string(list_filter([{disagree}], lambda x: x is not null), ',')",
+    )
+
+
+def score_pairs(
+    con: duckdb.DuckDBPyConnection,
+    trained: dict[str, Any],
+    *,
+    lower: float,
+    upper: float,
+    dirty_only: bool,
+    features: str = "identity_features",
+    target: str = "scored_pairs",
+) -> int:
+    """Score candidate pairs of `features` into `target`; returns the number of kept pairs."""
+    db_api = DuckDBAPI(connection=con)
+    frame = db_api.register(features)
+    linker = Linker(frame, scoring_settings(trained, dirty_only), log_level=logging.WARNING)
+    # Keep everything that could still reach `lower` before the same-state penalty is applied.
+    predictions = linker.inference.predict(threshold_match_probability=lower / 1000)
+    agree_sql, disagree_sql = _field_lists_sql()
+    run(
+        con,
+        f"""
+        create or replace table {target} as
+        with adjusted as (
+            select
+                p.*,
+                p.match_weight - case when l.state = r.state then {SAME_STATE_WEIGHT} else 0 end
+                    as weight,
+                l.state = r.state as same_state,
+                l.fn is not null and r.fn is not null
+                    and l.fn <> r.fn
+                    and not list_has_any(l.fn_names, r.fn_names)
+                    as first_names_differ,
+                (l.fn = r.mn and r.fn = l.mn)
+                    or list_has_all(string_split(r.fn, ' '), string_split(l.fn, ' '))
+                    or list_has_all(string_split(l.fn, ' '), string_split(r.fn, ' '))
+                    as first_names_swapped_or_compound,
+                l.is_multiple_birth or r.is_multiple_birth as multiple_birth,
+                l.dob = r.dob as same_dob,
+                jaro_winkler_similarity(l.fn, r.fn) >= 0.9 and l.sex = r.sex as first_name_typo,
+                l.echo_id <> r.echo_id as echo_conflict,
+                {agree_sql} as agreeing_fields,
+                {disagree_sql} as disagreeing_fields
+            from {predictions.physical_name} as p
+            join {features} as l on l.unique_id = p.unique_id_l
+            join {features} as r on r.unique_id = p.unique_id_r
+        ),
+        flagged as (
+            select
+                *,
+                1.0 / (1.0 + pow(2.0, -weight)) as probability,
+                first_names_differ and (
+                    multiple_birth
+                    or (
+                        same_dob
+                        and not coalesce(first_name_typo, false)
+                        and not coalesce(first_names_swapped_or_compound, false)
+                    )
+                ) as twin_suspect
+            from adjusted
+        )
+        select
+            unique_id_l as key_l,
+            unique_id_r as key_r,
+            probability as match_probability,
+            match_probability as model_probability,
+            weight as match_weight,
+            same_state,
+            coalesce(twin_suspect, false) as twin_suspect,
+            coalesce(echo_conflict, false) as echo_conflict,
+            agreeing_fields,
+            disagreeing_fields,
+            case when probability >= {upper} and not coalesce(twin_suspect, false) then 'link'
+                 else 'review' end as category
+        from flagged
+        where probability >= {lower} or (coalesce(twin_suspect, false) and match_probability >= {lower})
+        """,
+    )
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return int(scalar(con, f"select count(*) from {target}"))
