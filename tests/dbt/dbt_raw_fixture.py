@@ -1,7 +1,7 @@
 """Handcrafted raw and identity tables for building the dbt project without the loaders.
 
-The raw DDL is derived from `loaders/contract.py` and the typing rules of docs/architecture.md
-("Raw layer"), so these fixtures follow the contract the loaders write to.
+The raw tables are the loaders' own (`loaders.schema.ensure_schema`); the identity tables follow
+docs/architecture.md ("Identity layer") until identity/ publishes its DDL.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from loaders.contract import COLUMNS, RECORD_TYPES, Column
-
-LINEAGE_DDL = "load_id varchar, file_name varchar, line_no integer, state varchar, stamp timestamp"
+from loaders.schema import ensure_schema
 
 IDENTITY_DDL: dict[str, str] = {
     "xwalk": "state varchar, state_student_id varchar, msix_id varchar, match_method varchar,"
@@ -31,31 +29,13 @@ IDENTITY_DDL: dict[str, str] = {
 }
 
 
-def _sql_type(column: Column) -> str:
-    if column.kind == "date":
-        return "date"
-    if column.kind == "decimal":
-        return "decimal(4,2)"
-    if column.kind == "integer":
-        return "integer"
-    return "varchar"
-
-
-def raw_ddl(record_type: str) -> str:
-    """`create table raw.<type>` with lineage, typed contract columns and `extra` JSON."""
-    columns = ", ".join(f"{c.name} {_sql_type(c)}" for c in COLUMNS[record_type])
-    return f"create table raw.{record_type} ({LINEAGE_DDL}, {columns}, extra json)"
-
-
 def create_empty_warehouse(warehouse: Path) -> None:
     """Create the raw and identity tables, empty, in a new warehouse file."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:
-        con.execute("create schema if not exists raw")
+        ensure_schema(con)
         con.execute("create schema if not exists identity")
-        for record_type in RECORD_TYPES:
-            con.execute(raw_ddl(record_type))
         for table, ddl in IDENTITY_DDL.items():
             con.execute(f"create table identity.{table} ({ddl})")
     finally:

@@ -17,7 +17,7 @@ renamed as (
         msix_id,
 
         ---------- submission semantics
-        coalesce(nullif(action, ''), 'U') as action,  -- noqa: RF04
+        coalesce(nullif(action, ''), 'U') as action,
         coalesce(action = 'D', false) as is_deletion,
 
         ---------- identity text

@@ -1,0 +1,41 @@
+-- One row per assessment result that counts now, from every state.
+
+with
+
+assessments as (
+
+    select * from {{ ref('int_assessments_current') }}
+
+),
+
+xwalk as (
+
+    select * from {{ ref('int_xwalk_resolved') }}
+
+),
+
+final as (
+
+    select
+        cast(assessments.assessment_key as varchar) as assessment_key,
+        cast(xwalk.msix_id as varchar) as msix_id,
+        cast(assessments.state as varchar) as state,
+        cast(assessments.state_student_id as varchar) as state_student_id,
+        cast(assessments.assessment_title as varchar) as assessment_title,
+        cast(assessments.content_area as varchar) as content_area,
+        cast(assessments.assessment_type as varchar) as assessment_type,
+        cast(assessments.administration_date as varchar) as administration_date,
+        cast(assessments.administration_month as date) as administration_month,
+        cast(assessments.score as varchar) as score,
+        cast(assessments.interpretation as varchar) as interpretation,
+        cast(assessments.stamp as timestamp) as stamp
+
+    from assessments
+    inner join xwalk
+        on
+            assessments.state = xwalk.state
+            and assessments.state_student_id = xwalk.state_student_id
+
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- One row per (state, state_student_id) ever received: its national ID now, how it was
+-- assigned, and whether the state still holds the record.
+
+with
+
+xwalk as (
+
+    select * from {{ ref('int_xwalk_resolved') }}
+
+),
+
+students as (
+
+    select * from {{ ref('int_student_records_latest') }}
+
+),
+
+final as (
+
+    select
+        cast(xwalk.state as varchar) as state,
+        cast(xwalk.state_student_id as varchar) as state_student_id,
+        cast(xwalk.msix_id as varchar) as msix_id,
+        cast(xwalk.assigned_msix_id as varchar) as assigned_msix_id,
+        cast(xwalk.match_method as varchar) as match_method,
+        cast(xwalk.assigned_at as timestamp) as assigned_at,
+        cast(students.stamp as timestamp) as latest_stamp,
+        coalesce(students.is_deleted, false) as is_deleted
+
+    from xwalk
+    left join students
+        on
+            xwalk.state = students.state
+            and xwalk.state_student_id = students.state_student_id
+
+)
+
+select * from final
