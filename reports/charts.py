@@ -91,7 +91,7 @@ def bar_chart(
 ) -> str:
     """Vertical bars, one per label; suppressed values as short hatched bars marked "s"."""
     bar, gap, left, top, plot_h = 22, 6, 50, 20, 180
-    width = left + (bar + gap) * max(len(labels), 1) + 10
+    width = left + (bar + gap) * max(len(labels), 1) + 40  # room for the last slanted label
     height = top + plot_h + 60
     maximum = max((v for v in values if v is not None), default=0) or 1
     parts = [

@@ -206,8 +206,16 @@ def show_student(con: duckdb.DuckDBPyConnection, msix_id: str) -> bool:
             not_built(("marts", name))
             continue
         sql = f"select * exclude (msix_id) from marts.{name} where msix_id = ? order by {order}"
-        output.print_table(title, *fetch(con, sql, [survivor]))
+        output.print_table(title, *without_keys(*fetch(con, sql, [survivor])))
     return True
+
+
+def without_keys(
+    columns: list[str], rows: list[tuple[Any, ...]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Drop surrogate keys (`*_key`, `move_id`): hashes that mean nothing to a reader."""
+    keep = [i for i, c in enumerate(columns) if not (c.endswith("_key") or c == "move_id")]
+    return [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in rows]
 
 
 def state_versions(
