@@ -12,15 +12,28 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from generator.submissions import DATE_COLUMNS, StateCut, Submission
-from loaders.contract import RECORD_TYPES, XML_ELEMENTS, column_names, pascal_case
+from generator.text import (
+    arrow,
+    blank_if_empty,
+    concat,
+    padded,
+    quoted,
+    to_objects,
+    xml_escaped,
+)
+from loaders.contract import COLUMNS, RECORD_TYPES, XML_ELEMENTS, column_names, pascal_case
 from loaders.layouts import CANONICAL_DATE_FORMAT, Layout
 
 XML_NAMESPACE = "urn:msix-warehouse:submission:1"
-NEEDS_QUOTES = re.compile(r'["\r\n]')
 # Layout states whose exports end lines with CRLF (Windows systems).
 CRLF_STATES = frozenset({"MI"})
+# Free-text columns per record type: the only ones that can need quoting or XML escaping.
+TEXT_COLUMNS: dict[str, frozenset[str]] = {
+    t: frozenset(c.name for c in cols if c.kind == "text") for t, cols in COLUMNS.items()
+}
 # Canonical states whose files start with a UTF-8 byte-order mark (allowed by the contract).
 BOM_STATES = frozenset({"CA"})
 
@@ -90,17 +103,9 @@ def _their_columns(table: pd.DataFrame, record_type: str, layout: Layout) -> pd.
         codes = layout.codes.get(column)
         if codes:
             inverse = {ours: theirs for theirs, ours in codes.items()}
-            values = values.map(lambda v, m=inverse: m.get(v, v)).astype("str")
+            values = values.map(inverse).fillna(values).astype("str")
         out[column] = values
     return pd.DataFrame(out)
-
-
-def _quoted(values: pd.Series, delimiter: str) -> pd.Series:
-    """RFC 4180 quoting for the values that need it."""
-    needs = values.str.contains(NEEDS_QUOTES) | values.str.contains(re.escape(delimiter))
-    if not needs.any():
-        return values
-    return values.where(~needs, '"' + values.str.replace('"', '""') + '"')
 
 
 def delimited_lines(
@@ -110,7 +115,7 @@ def delimited_lines(
     data = _their_columns(table, record_type, layout)
     if layout.format == "fixed_width":
         body = fixed_width_lines(data, layout.fixed_width[record_type])
-        return None, body.to_numpy(dtype=object)
+        return None, to_objects(body)
     names = (
         data.columns
         if layout.is_canonical
@@ -119,51 +124,50 @@ def delimited_lines(
     header = layout.delimiter.join(names)
     if data.empty:
         return header, np.array([], dtype=object)
-    cols = [_quoted(data[c], layout.delimiter) for c in data.columns]
-    body = reduce(lambda a, b: a + layout.delimiter + b, cols)
-    return header, body.to_numpy(dtype=object)
+    cols = [_cell(data[c], c, record_type, layout.delimiter) for c in data.columns]
+    return header, to_objects(concat(cols, layout.delimiter))
 
 
-def fixed_width_lines(data: pd.DataFrame, positions: dict[str, tuple[int, int]]) -> pd.Series:
+def _cell(values: pd.Series, column: str, record_type: str, delimiter: str) -> pa.Array:
+    """A column as CSV cells: free-text columns quoted where needed (codes never need it)."""
+    array = arrow(values)
+    return quoted(array, delimiter) if column in TEXT_COLUMNS[record_type] else array
+
+
+def fixed_width_lines(data: pd.DataFrame, positions: dict[str, tuple[int, int]]) -> pa.Array:
     """Fixed-width records: each column left-aligned in its (1-based start, width) slot."""
-    ordered = sorted(positions.items(), key=lambda kv: kv[1][0])
-    pieces: list[pd.Series] = []
+    pieces: list[pa.Array | str] = []
     cursor = 1
-    for column, (start, width) in ordered:
+    for column, (start, width) in sorted(positions.items(), key=lambda kv: kv[1][0]):
         if start > cursor:
-            pieces.append(pd.Series(" " * (start - cursor), index=data.index, dtype="str"))
-        pieces.append(data[column].str.slice(0, width).str.pad(width, side="right"))
+            pieces.append(" " * (start - cursor))
+        pieces.append(padded(arrow(data[column]), width))
         cursor = start + width
-    return reduce(lambda a, b: a + b, pieces)
+    return concat(pieces)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A plain UTF-8 CSV (header row, RFC 4180 quoting where needed) of text columns."""
-    cols = [_quoted(frame[c].astype("str"), ",") for c in frame.columns]
     lines = [",".join(frame.columns)]
     if len(frame):
-        lines += reduce(lambda a, b: a + "," + b, cols).tolist()
+        cols = [quoted(arrow(frame[c].astype("str")), ",") for c in frame.columns]
+        lines += to_objects(concat(cols, ",")).tolist()
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _escape(values: pd.Series) -> pd.Series:
-    return values.str.replace("&", "&amp;").str.replace("<", "&lt;").str.replace(">", "&gt;")
-
-
 def _elements(
-    table: pd.DataFrame, columns: tuple[str, ...], indent: str = "", end: str = ""
-) -> pd.Series:
+    table: pd.DataFrame, record_type: str, columns: tuple[str, ...], indent: str = "", end: str = ""
+) -> pa.Array:
     """Per row, the child elements of its non-empty columns."""
-    parts = []
+    parts: list[pa.Array | str] = []
     for column in columns:
-        values = table[column].astype("str")
+        values = arrow(table[column])
         tag = pascal_case(column)
-        parts.append(
-            (indent + "<" + tag + ">" + _escape(values) + "</" + tag + ">" + end).where(
-                values != "", ""
-            )
-        )
-    return reduce(lambda a, b: a + b, parts)
+        if column in TEXT_COLUMNS[record_type]:
+            values = xml_escaped(values)
+        element = concat([f"{indent}<{tag}>", values, f"</{tag}>{end}"])
+        parts.append(blank_if_empty(values, element))
+    return concat(parts)
 
 
 def xml_fragments(cut: StateCut) -> dict[str, np.ndarray]:
@@ -171,18 +175,23 @@ def xml_fragments(cut: StateCut) -> dict[str, np.ndarray]:
     students = cut.tables["students"]
     fields = tuple(c for c in column_names("students") if c not in ("action", "msix_id"))
     action = students["action"].astype("str").where(students["action"] != "", "U")
-    opening = '  <Student action="' + action + '">\n' + _elements(students, fields, "    ", "\n")
-    out = {"students": opening.to_numpy(dtype=object)}
+    opening = concat(
+        [
+            '  <Student action="',
+            arrow(action),
+            '">\n',
+            _elements(students, "students", fields, "    ", "\n"),
+        ]
+    )
+    out = {"students": to_objects(opening)}
     for record_type, element in XML_ELEMENTS.items():
         table = cut.tables[record_type]
         cols = tuple(c for c in column_names(record_type) if c != "state_student_id")
         if table.empty:
             out[record_type] = np.array([], dtype=object)
             continue
-        inner = _elements(table, cols)
-        out[record_type] = ("    <" + element + ">" + inner + "</" + element + ">\n").to_numpy(
-            dtype=object
-        )
+        inner = _elements(table, record_type, cols)
+        out[record_type] = to_objects(concat([f"    <{element}>", inner, f"</{element}>\n"]))
     return out
 
 

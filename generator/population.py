@@ -142,6 +142,13 @@ def destinations(states: list[str]) -> list[np.ndarray]:
     return out
 
 
+def kindergarten_year(birth: np.ndarray) -> np.ndarray:
+    """The fall a child starts KG: born 2 Sep of Y to 1 Sep of Y+1 -> fall of Y+6."""
+    y, m, d = cal.year_month_day(birth)
+    after_cutoff = (m > 9) | ((m == 9) & (d >= 2))
+    return np.where(after_cutoff, y, y - 1) + 6
+
+
 def draw_stays(rng: np.random.Generator, kids: Children, states: list[str]) -> Stays:
     """Walk every child along the streams: home base, destinations, back home, intrastate moves."""
     n = kids.count
@@ -215,10 +222,10 @@ def draw_stays(rng: np.random.Generator, kids: Children, states: list[str]) -> S
     is_last = np.append(child[1:] != child[:-1], True)
     withdrawn = np.where(is_last, -1, withdrawn)
     sy = cal.school_year_start(enrolled)
-    first_of_child = np.searchsorted(child, child)
-    grade = np.minimum(grade0[child] + sy - sy[first_of_child], 12)
-    sy0 = sy[first_of_child][np.append(True, child[1:] != child[:-1])]
+    sy0 = sy[np.append(True, child[1:] != child[:-1])]
     kids.birth[:] = cal.from_ymd(sy0 - 6 - grade0, np.full(n, 9), np.full(n, 2)) + birth_offset
+    kids.birth[followers] = kids.birth[followers - 1]
+    grade = np.clip(sy - kindergarten_year(kids.birth)[child], 0, 12)
     return Stays(
         child=child,
         position=position,

@@ -18,15 +18,10 @@ import pandas as pd
 
 from generator import calendar as cal
 from generator.records import World
-from loaders.contract import RECORD_TYPES, column_names
+from loaders.contract import COLUMNS, RECORD_TYPES, column_names
 
 CHILD_TYPES: tuple[str, ...] = RECORD_TYPES[1:]
-DATE_COLUMNS = frozenset(
-    {
-        "birth_date", "qad", "lqm_date", "eligibility_expiration_date", "enrollment_date",
-        "withdrawal_date", "residency_date",
-    }
-)  # fmt: skip
+DATE_COLUMNS = frozenset(c.name for cols in COLUMNS.values() for c in cols if c.kind == "date")
 CREDIT_COLUMNS = ("credits_attempted", "credits_granted")
 # States that mark a student's first submission `I` and those that leave `action` empty.
 INSERT_STATES = frozenset({"FL", "CA", "WA"})

@@ -1,0 +1,114 @@
+"""The truth files agree with the submissions and with each other."""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+
+import pandas as pd
+
+from generator.planted import RULES
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def test_every_record_is_in_a_students_file_and_back(generated):
+    records = generated.truth["records"]
+    sent = set(
+        zip(
+            generated.rows["students"]["state"],
+            generated.rows["students"]["state_student_id"],
+            strict=True,
+        )
+    )
+    truth = set(zip(records["state"], records["state_student_id"], strict=True))
+    assert truth == sent
+    assert not records.duplicated(["state", "state_student_id"]).any()
+
+
+def test_retracted_records_are_the_ones_sent_with_d(generated):
+    students = generated.rows["students"]
+    latest = students.sort_values("stamp").groupby(["state", "state_student_id"]).tail(1)
+    retracted = set(
+        zip(
+            latest.loc[latest["action"] == "D", "state"],
+            latest.loc[latest["action"] == "D", "state_student_id"],
+            strict=True,
+        )
+    )
+    records = generated.truth["records"]
+    flagged = records[records["retracted"] == "Y"]
+    assert retracted == set(zip(flagged["state"], flagged["state_student_id"], strict=True))
+    assert retracted
+
+
+def test_twins_share_birth_date_and_parents_but_not_first_name(generated):
+    children = generated.truth["children"]
+    twins = children[children["twin_group"] != ""]
+    assert 0.015 <= len(twins) / len(children) <= 0.035
+    for _, pair in twins.groupby("twin_group"):
+        assert len(pair) == 2
+        assert pair["birth_date"].nunique() == 1
+        assert pair["first_name"].nunique() == 2
+        assert (pair["multiple_birth"] == "Y").all()
+    records = generated.truth["records"].merge(twins[["child_id", "twin_group"]], on="child_id")
+    students = generated.rows["students"].drop_duplicates(
+        ["state", "state_student_id"], keep="last"
+    )
+    sent = records.merge(students, on=["state", "state_student_id"])
+    mothers = sent["parent1_first_name"].map(_fold)
+    assert (mothers.groupby(sent["twin_group"]).nunique() == 1).all()
+
+
+def test_planted_issues_cover_every_rule_and_name_real_records(generated):
+    planted = generated.truth["planted_issues"]
+    assert set(planted["rule"]) == set(RULES)
+    assert (planted.groupby("rule").size() >= 3).all()
+    records = generated.truth["records"]
+    known = set(zip(records["state"], records["state_student_id"], strict=True))
+    assert set(zip(planted["state"], planted["state_student_id"], strict=True)) <= known
+
+
+def _current(rows: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the latest stamp that carried the type per student, minus retracted students."""
+    latest = rows.groupby(["state", "state_student_id"])["stamp"].transform("max")
+    current = rows[rows["stamp"] == latest]
+    last_student = students.sort_values("stamp").groupby(["state", "state_student_id"]).tail(1)
+    gone = last_student[last_student["action"] == "D"][["state", "state_student_id"]]
+    merged = current.merge(gone, how="left", indicator=True, on=["state", "state_student_id"])
+    return merged[merged["_merge"] == "left_only"]
+
+
+def test_credit_truth_follows_from_the_submissions(generated):
+    courses = _current(generated.rows["courses"], generated.rows["students"])
+    records = generated.truth["records"]
+    courses = courses.merge(records, on=["state", "state_student_id"])
+    granted = courses.groupby("child_id")["credits_granted"].agg(
+        lambda v: sum((Decimal(x) for x in v if x), Decimal("0"))
+    )
+    in_progress = courses.groupby("child_id")["in_progress"].agg(lambda v: int((v == "Y").sum()))
+    credits = generated.truth["credits"].set_index("child_id")
+    for child_id, row in credits.iterrows():
+        assert Decimal(row["credits_granted_total"]) == granted.get(child_id, Decimal("0")), (
+            child_id
+        )
+        assert int(row["credits_in_progress"]) == in_progress.get(child_id, 0), child_id
+    assert set(granted.index) <= set(credits.index)
+    partial = generated.rows["courses"]["credits_granted"].isin(["0.25"])
+    assert partial.any()
+    in_prog = generated.rows["courses"]
+    assert (in_prog.loc[in_prog["in_progress"] == "Y", "grade_to_date"] != "").all()
+
+
+def test_secondary_share_and_moves(generated):
+    children = generated.truth["children"]
+    share = (children["is_secondary"] == "Y").mean()
+    assert 0.3 <= share <= 0.5
+    moves = generated.truth["moves"]
+    assert (moves["departure_date"] < moves["arrival_date"]).all()
+    assert ((moves["from_state"] != moves["to_state"]) == (moves["is_interstate"] == "Y")).all()
+    streams = set(zip(moves["from_state"], moves["to_state"], strict=True))
+    assert {("TX", "MI"), ("FL", "NC"), ("CA", "WA")} <= streams
