@@ -94,11 +94,16 @@ def neutralise_cell(value: Any) -> str:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Spreadsheet-safe CSV: every cell (headers too) neutralised, RFC 4180 quoting."""
+    """Spreadsheet-safe CSV file (see `csv_to`)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([neutralise_cell(c) for c in columns])
-        writer.writerows([neutralise_cell(v) for v in row] for row in rows)
+        csv_to(handle, columns, rows)
+
+
+def csv_to(handle: TextIO, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Spreadsheet-safe CSV: every cell (headers too) neutralised, RFC 4180 quoting."""
+    writer = csv.writer(handle)
+    writer.writerow([neutralise_cell(c) for c in columns])
+    writer.writerows([neutralise_cell(v) for v in row] for row in rows)
 
 
 def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -124,7 +129,12 @@ def write_html(
     path: Path, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """A self-contained HTML page holding one table (no external resources)."""
-    page = (
+    path.write_text(html_page(title, columns, rows), encoding="utf-8")
+
+
+def html_page(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """The text of a self-contained HTML page holding one table."""
+    return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:2rem}"
@@ -132,7 +142,28 @@ def write_html(
         "th{background:#f0f3f7}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{html_table(columns, rows)}</body></html>\n"
     )
-    path.write_text(page, encoding="utf-8")
+
+
+def format_for(path: Path | None, fmt: str | None) -> str | None:
+    """The export format: the one asked for, else the output file's suffix, else None (a table)."""
+    if fmt:
+        return fmt
+    if path is None:
+        return None
+    suffix = path.suffix.lower().lstrip(".")
+    return suffix if suffix in EXPORT_FORMATS else "csv"
+
+
+def export_to_stdout(
+    fmt: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """CSV or HTML on stdout (`msix report moves --format csv > moves.csv`); Parquet needs a file."""
+    if fmt == "parquet":
+        raise ValueError("parquet is binary: give a file with --out")
+    if fmt == "csv":
+        csv_to(sys.stdout, columns, rows)
+    else:
+        sys.stdout.write(html_page(title, columns, rows))
 
 
 def export(

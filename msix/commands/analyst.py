@@ -336,10 +336,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     columns, rows = result
     title = f"{args.kind} report" + (f" for {state}" if state else "")
-    if args.out is None:
+    fmt = output.format_for(args.out, args.format)
+    if fmt is None:
         output.print_table(title, columns, rows)
         return 0
-    path = output.export(args.out, args.format, title, columns, rows)
+    if args.out is None:
+        try:
+            output.export_to_stdout(fmt, title, columns, rows)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    path = output.export(args.out, fmt, title, columns, rows)
     output.print_message(f"wrote {len(rows)} rows to {path}")
     return 0
 
@@ -388,7 +396,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", help="two-letter state (moves: origin or destination)")
     p.add_argument("--from", dest="date_from", type=_month, help="first month YYYY-MM")
     p.add_argument("--to", dest="date_to", type=_month, help="last month YYYY-MM")
-    p.add_argument("--format", choices=output.EXPORT_FORMATS, default="csv")
-    p.add_argument("--out", type=Path, help="write the report here instead of printing it")
+    p.add_argument(
+        "--format",
+        choices=output.EXPORT_FORMATS,
+        help="csv, parquet or html (default: a table, or the --out file's suffix)",
+    )
+    p.add_argument("--out", type=Path, help="write the report to this file")
     add_warehouse_arg(p)
     p.set_defaults(func=cmd_report)

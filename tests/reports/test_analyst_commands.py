@@ -131,3 +131,17 @@ def test_output_through_a_real_pipe_is_plain_text(analyst_settings: Settings) ->
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("# Last runs\nrun\tlayer\tfinished\tnodes\tfailed\n")
     assert "\x1b[" not in done.stdout and "┃" not in done.stdout
+
+
+def test_report_as_csv_on_stdout_and_parquet_by_suffix(
+    analyst_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = str(analyst_settings.warehouse)
+    code, out, _ = _run(capsys, "report", "moves", "--format", "csv", "--warehouse", warehouse)
+    assert code == 0
+    assert out.splitlines()[0] == "from_state,to_state,month,moves,suppressed"
+    code, _, err = _run(capsys, "report", "moves", "--format", "parquet", "--warehouse", warehouse)
+    assert code == 2 and "--out" in err
+    target = tmp_path / "moves.parquet"
+    code, _, _ = _run(capsys, "report", "moves", "--out", str(target), "--warehouse", warehouse)
+    assert code == 0 and target.read_bytes()[:4] == b"PAR1"
