@@ -1,5 +1,7 @@
--- The states' records of one child disagree on birth date, sex, multiple-birth flag or names
--- beyond spelling (accents, hyphens, case, surname order, first and middle name swapped).
+-- The states' records of one child disagree on birth date, sex, multiple-birth flag or names.
+-- Names disagree only when the two records share no name part at all (after dropping accents,
+-- case, hyphens): nicknames, typos, one surname missing or surnames in another order are what
+-- identity resolution explains.
 -- The detail names the other states only, never their values.
 with records as (
     select
@@ -9,20 +11,18 @@ with records as (
         birth_date,
         sex,
         multiple_birth,
-        regexp_replace(upper(strip_accents(coalesce(first_name, ''))), '[^A-Z]', '', 'g')
-            as first_key,
-        regexp_replace(upper(strip_accents(coalesce(middle_name, ''))), '[^A-Z]', '', 'g')
-            as middle_key,
         list_filter(
             string_split_regex(
                 regexp_replace(
-                    upper(strip_accents(concat_ws(' ', last_name_1, last_name_2))),
+                    upper(strip_accents(
+                        concat_ws(' ', first_name, middle_name, last_name_1, last_name_2)
+                    )),
                     '[^A-Z]', ' ', 'g'
                 ),
                 ' +'
             ),
             lambda t: t <> ''
-        ) as surname_tokens
+        ) as name_tokens
     from cur_students
     where national_id is not null
 ),
@@ -36,14 +36,7 @@ pairs as (
         a.birth_date <> b.birth_date as birth_date,
         a.sex <> b.sex as sex,
         coalesce(a.multiple_birth <> b.multiple_birth, false) as multiple_birth,
-        (
-            not (
-                starts_with(a.first_key, b.first_key)
-                or starts_with(b.first_key, a.first_key)
-                or (a.first_key = b.middle_key and a.middle_key = b.first_key)
-            )
-            or not list_has_any(a.surname_tokens, b.surname_tokens)
-        ) as names
+        not list_has_any(a.name_tokens, b.name_tokens) as names
     from records as a
     inner join records as b on a.national_id = b.national_id and a.state <> b.state
 ),

@@ -1,6 +1,8 @@
 -- 34 CFR 200.85: after a term ends, its updates are submitted within 30 calendar days.
 -- A course's final grade first submitted more than 30 days after its term's end date
--- (quality.term_end), for terms that ended after the state's first submission.
+-- (quality.term_end), when the state had already submitted the child's enrollment at that
+-- school before the term ended (it knew the child was there and owed the update), for terms
+-- that ended after the state's first submission.
 with finals as (
     select
         state,
@@ -16,6 +18,13 @@ with finals as (
         stamp <= getvariable('as_of_ts')
         and coalesce(in_progress, 'N') = 'N'
         and final_grade is not null
+    group by all
+),
+
+known_enrollments as (
+    select state, state_student_id, school_id, min(stamp)::date as known_from
+    from raw.enrollments
+    where stamp <= getvariable('as_of_ts')
     group by all
 ),
 
@@ -41,6 +50,11 @@ select
     || (c.submitted - c.term_end) || ' days later (limit 30)' as detail
 from clocked as c
 inner join state_onboarding as o on c.state = o.state
+inner join known_enrollments as k
+    on c.state = k.state and c.state_student_id = k.state_student_id and c.school_id = k.school_id
 inner join cur_students as s
     on c.state = s.state and c.state_student_id = s.state_student_id
-where c.term_end >= o.first_day and c.submitted - c.term_end > 30
+where
+    c.term_end >= o.first_day
+    and k.known_from <= c.term_end
+    and c.submitted - c.term_end > 30

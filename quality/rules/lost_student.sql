@@ -1,28 +1,62 @@
--- A departure to another state with no enrollment anywhere (outside the state left) within
--- 60 days, once those 60 days have passed. The state that recorded the departure acts.
-with arrivals as (
-    select national_id, state, enrollment_date
+-- A child the system has lost, once 60 days have passed. Two kinds of departure:
+-- a move a state recorded with another state as destination, and no enrollment outside the
+-- state left within 60 days; or a withdrawal after which the child is enrolled nowhere (not
+-- still enrolled elsewhere, never enrolled again). The state that recorded the departure acts.
+with enrollments as (
+    select national_id, state, enrollment_date, withdrawal_date
     from cur_enrollments
+    where national_id is not null
 ),
 
-overdue as (
-    select *
-    from departures
-    where national_id is not null and departure_date + 60 < getvariable('as_of')
+recorded_moves as (
+    select
+        d.state,
+        d.state_student_id,
+        d.national_id,
+        d.to_state || '/' || d.departure_date as subject_key,
+        'departure to ' || d.to_state || ' on ' || d.departure_date
+        || ': no enrollment anywhere within 60 days' as detail
+    from departures as d
+    where
+        d.national_id is not null
+        and d.departure_date + 60 < getvariable('as_of')
+        and not exists (
+            select 1 from enrollments as e
+            where
+                e.national_id = d.national_id
+                and e.state <> d.state
+                and e.enrollment_date between d.departure_date and d.departure_date + 60
+        )
+),
+
+withdrawals as (
+    select
+        w.state,
+        w.state_student_id,
+        w.national_id,
+        'withdrawal/' || w.school_id || '/' || w.withdrawal_date as subject_key,
+        'withdrew from school ' || w.school_id || ' on ' || w.withdrawal_date
+        || ': not enrolled anywhere since' as detail
+    from cur_enrollments as w
+    where
+        w.national_id is not null
+        and w.withdrawal_date + 60 < getvariable('as_of')
+        and not exists (
+            select 1 from enrollments as e
+            where
+                e.national_id = w.national_id
+                and (
+                    e.enrollment_date > w.withdrawal_date
+                    or (
+                        e.enrollment_date <= w.withdrawal_date
+                        and coalesce(e.withdrawal_date, getvariable('as_of')) > w.withdrawal_date
+                    )
+                )
+        )
 )
 
-select
-    d.state,
-    d.national_id as msix_id,
-    d.state_student_id,
-    d.to_state || '/' || d.departure_date as subject_key,
-    'departure to ' || d.to_state || ' on ' || d.departure_date
-    || ': no enrollment anywhere within 60 days' as detail
-from overdue as d
-where not exists (
-    select 1 from arrivals as a
-    where
-        a.national_id = d.national_id
-        and a.state <> d.state
-        and a.enrollment_date between d.departure_date and d.departure_date + 60
-)
+select state, national_id as msix_id, state_student_id, subject_key, detail
+from recorded_moves
+union all
+select state, national_id as msix_id, state_student_id, subject_key, detail
+from withdrawals

@@ -1,5 +1,5 @@
 -- A COE row arrived without its qualifying arrival date (the loader quarantined it) and no
--- later submission of the student's moves replaced it.
+-- later submission of the student's moves replaced it (the good rows of the same file do not).
 with quarantined as (
     select q.state, q.state_student_id, q.file_name, q.line_no, manifest.stamp
     from raw.quarantine as q
@@ -33,4 +33,4 @@ left join resubmitted as r
     on q.state = r.state and q.state_student_id = r.state_student_id
 left join cur_students as students
     on q.state = students.state and q.state_student_id = students.state_student_id
-where r.stamp is null or r.stamp < q.stamp
+where r.stamp is null or r.stamp <= q.stamp

@@ -120,6 +120,12 @@ def test_missing_qad_from_quarantine_until_resubmitted(wh: Warehouse) -> None:
     rows = found(wh, "missing_qad")
     assert list(rows["state_student_id"]) == ["CA1"]
     assert "line 2" in rows.loc[0, "detail"]
+    # the good rows of the same file do not replace the broken one
+    wh.add(
+        "raw.moves",
+        [{"state": "CA", "state_student_id": "CA1", "qad": date(2025, 9, 1), "stamp": T0}],
+    )
+    assert len(found(wh, "missing_qad")) == 1
     fixed = datetime(2026, 2, 1, 8, 0)
     wh.add(
         "raw.moves",
@@ -155,15 +161,17 @@ def test_no_missing_withdrawal_date_within_one_state(wh: Warehouse) -> None:
 
 
 def test_conflicting_identity_names_fields_not_values(wh: Warehouse) -> None:
-    child_in_two_states(wh, birth_date=date(2015, 1, 4), sex="M", first_name="Zoila")
+    child_in_two_states(
+        wh, birth_date=date(2015, 1, 4), sex="M", first_name="Zoila", last_name_1="Quispe"
+    )
     rows = found(wh, "conflicting_identity")
     assert set(zip(rows["state"], rows["subject_key"], strict=True)) == {
         (st, f) for st in ("TX", "FL") for f in ("birth_date", "sex", "names")
     }
-    assert not rows["detail"].str.contains("2015|Zoila|Ana").any()
+    assert not rows["detail"].str.contains("2015|Zoila|Quispe|Ana|Garcia").any()
 
 
-def test_conflicting_identity_ignores_spelling_and_surname_order(wh: Warehouse) -> None:
+def test_conflicting_identity_ignores_what_identity_resolution_explains(wh: Warehouse) -> None:
     wh.student(
         "TX",
         "TX1",
@@ -174,6 +182,7 @@ def test_conflicting_identity_ignores_spelling_and_surname_order(wh: Warehouse) 
         stamp=T0,
     )
     wh.student("FL", "FL1", "000000000001", first_name="JOSE", last_name_1="Ruiz-Perez", stamp=T0)
+    wh.student("CA", "CA1", "000000000001", first_name="Pepe", last_name_1="Perez", stamp=T0)
     assert found(wh, "conflicting_identity").empty
 
 
@@ -299,6 +308,23 @@ def test_lost_student_after_60_days_without_arrival(wh: Warehouse) -> None:
     rows = found(wh, "lost_student")
     assert list(rows["state_student_id"]) == ["TX2"]
     assert rows.loc[0, "state"] == "TX"
+
+
+def test_lost_student_after_a_withdrawal_with_no_enrollment_since(wh: Warehouse) -> None:
+    for n in (1, 2, 3):
+        wh.student("TX", f"TX{n}", f"00000000000{n}", stamp=T0)
+    wh.student("FL", "FL2", "000000000002", stamp=T0)
+    wh.add(
+        "raw.enrollments",
+        [
+            enrollment("TX", "TX1", date(2025, 8, 20), date(2025, 12, 5)),  # lost
+            enrollment("TX", "TX2", date(2025, 8, 20), date(2025, 12, 5)),
+            enrollment("FL", "FL2", date(2026, 2, 20), None),  # back after 77 days
+            enrollment("TX", "TX3", date(2025, 8, 20), date(2026, 1, 10)),  # 60 days not over
+        ],
+    )
+    rows = found(wh, "lost_student")
+    assert list(rows["state_student_id"]) == ["TX1"]
     # the 60 days ran until 2026-01-02: on that day nobody is lost yet
     assert found(wh, "lost_student", as_of=datetime(2026, 1, 2, 12, tzinfo=UTC)).empty
 
@@ -323,12 +349,28 @@ def test_late_coe_counts_working_days_without_holidays(wh: Warehouse) -> None:
 
 def test_late_term_end_final_grades_after_30_days(wh: Warehouse) -> None:
     wh.student("TX", "TX1", "000000000001", stamp=datetime(2025, 9, 1))
+    wh.student("TX", "TX2", "000000000002", stamp=datetime(2025, 9, 1))
     course = {"state": "TX", "state_student_id": "TX1", "school_id": "TX0000000001",
               "school_year": "2025-2026", "term_type": "SEM1", "subject_area": "02",
               "in_progress": "N", "final_grade": "B"}  # fmt: skip
     wh.add(
+        "raw.enrollments",
+        [enrollment("TX", "TX1", date(2025, 8, 20), None, stamp=datetime(2025, 9, 1))],
+    )
+    wh.add(
+        "raw.enrollments",
+        [enrollment("TX", "TX2", date(2025, 8, 20), None, stamp=datetime(2026, 2, 20))],
+    )
+    wh.add(
         "raw.courses",
         [
+            # TX2's enrollment was first submitted after the term: not a late update
+            {
+                **course,
+                "state_student_id": "TX2",
+                "course_title": "Chemistry",
+                "stamp": datetime(2026, 2, 20),
+            },
             {**course, "course_title": "Algebra I", "stamp": datetime(2026, 2, 10)},  # 26 days
             {**course, "course_title": "Biology", "stamp": datetime(2026, 2, 20)},  # 36 days
         ],
