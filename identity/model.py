@@ -190,9 +190,7 @@ def latest_model_path(model_dir: Path = MODEL_DIR) -> Path:
     """The newest committed model; a clear error when none has been trained."""
     paths = model_paths(model_dir)
     if not paths:
-        raise FileNotFoundError(
-            f"no trained identity model in {model_dir}; run `msix identity train` first"
-        )
+        raise FileNotFoundError(f"no trained identity model in {model_dir}; run `msix train` first")
     return paths[-1]
 
 

@@ -5,11 +5,11 @@ committed model, then the rules applied after scoring:
   within the state), so a same-state pair loses SAME_STATE_WEIGHT bits of match weight. States
   do send duplicate records now and then; a duplicate that agrees on everything still clears the
   upper threshold, anything less goes to the worklist;
-* suspected twins never link automatically: different normalised first names (not nicknames)
-  where either record has the multiple-birth flag; without the flag, different first names on
+* suspected twins never link automatically: different normalised first names (not nicknames,
+  not a full first/middle swap) where either record has the multiple-birth flag; without the flag, different first names on
   the same birth date (twins share birth date and parents), unless the difference looks like a
-  typo (Jaro-Winkler >= 0.9, same sex), a full first/middle swap, or a compound first name
-  against one of its parts. Such pairs go to the worklist at most,
+  typo (Jaro-Winkler >= 0.9, same sex), one first name recorded as the other's middle name, or a
+  compound first name against one of its parts. Such pairs go to the worklist at most,
   and clustering keeps them apart;
 * the echoed national ID is evidence inside the model (its own comparison); two records echoing
   different IDs are flagged `echo_conflict`, never forced apart or together by it.
@@ -98,8 +98,9 @@ def score_pairs(
                 l.fn is not null and r.fn is not null
                     and l.fn <> r.fn
                     and not list_has_any(l.fn_names, r.fn_names)
+                    and not coalesce(l.fn = r.mn and r.fn = l.mn, false)
                     as first_names_differ,
-                (l.fn = r.mn and r.fn = l.mn)
+                l.fn = r.mn or r.fn = l.mn
                     or list_has_all(string_split(r.fn, ' '), string_split(l.fn, ' '))
                     or list_has_all(string_split(l.fn, ' '), string_split(r.fn, ' '))
                     as first_names_swapped_or_compound,
