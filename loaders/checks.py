@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from loaders.contract import COLUMNS, Column
-from loaders.layouts import Layout
+from loaders.layouts import CANONICAL_DATE_FORMAT, Layout
 from loaders.schema import sql_type
 
 MAX_TEXT = 1000  # longest text value kept in a contract column without its own limit
@@ -34,12 +34,12 @@ def show_format(date_format: str) -> str:
     return date_format
 
 
-def _cleaned(column: Column, layout: Layout, present: set[str]) -> str:
-    """The cleaned text value of one contract column."""
+def _cleaned(column: Column, layout: Layout, present: set[str], ref: str) -> str:
+    """The cleaned text value of one contract column, read from `<ref><name>`."""
     if column.name not in present:
         value = "null::varchar"
     else:
-        value = f"nullif(trim(src.{column.name}), '')"
+        value = f"nullif(trim({ref}{column.name}), '')"
     crosswalk = layout.codes.get(column.name)
     if crosswalk and column.name in present:
         whens = " ".join(f"when {lit(k)} then {lit(v)}" for k, v in crosswalk.items())
@@ -51,7 +51,7 @@ def _typed(column: Column, layout: Layout, record_type: str) -> str:
     """The raw-layer value of one cleaned column (`c.<name>` in the checked relation)."""
     ref = f"c.{column.name}"
     if column.kind == "date":
-        return f"try_strptime({ref}, {lit(layout.date_format)})::date"
+        return date_sql(ref, layout.date_format)
     if record_type == "students" and column.name == "action":
         return f"coalesce({ref}, 'U')"
     if sql_type(column) != "varchar":
@@ -59,29 +59,57 @@ def _typed(column: Column, layout: Layout, record_type: str) -> str:
     return ref
 
 
+def _digits(v: str) -> str:
+    """True when a non-empty text holds only ASCII digits (cheaper than a regular expression)."""
+    return f"ltrim({v}, '0123456789') = ''"
+
+
+def _no_dash(v: str) -> str:
+    return f"replace({v}, '-', '')"
+
+
+def date_sql(v: str, date_format: str) -> str:
+    """The DATE of a text in the layout's format (NULL when it is not one)."""
+    if date_format == CANONICAL_DATE_FORMAT:
+        return (
+            f"case when strlen({v}) = 10 and substr({v}, 5, 1) = '-' and substr({v}, 8, 1) = '-' "
+            f"then try_cast({v} as date) end"
+        )
+    return f"try_strptime({v}, {lit(date_format)})::date"
+
+
 def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, str]]:
-    """(condition that is true when the value breaks a rule, reason), in the order checked."""
+    """(condition that is true when the value breaks a rule, reason), in the order checked.
+
+    Conditions use only functions that never raise (SQL does not promise to stop at the first
+    false operand of AND)."""
     v = column.name
-    rules = [(f"contains({v}, chr(0))", "contains a NUL character")]
+    rules = []
+    if column.kind == "text":
+        rules.append((f"contains({v}, chr(0))", "contains a NUL character"))
     if column.required:
         missing = f"{v} is null"
         if record_type == "students" and v != "state_student_id":
             missing += " and coalesce(action, 'U') <> 'D'"  # a delete names only the student
         rules.append((missing, MISSING))
-    limit = column.max_length or MAX_TEXT
-    rules.append((f"length({v}) > {limit}", f"too long (max {limit} characters)"))
+    if column.max_length:
+        rules.append(
+            (f"length({v}) > {column.max_length}", f"too long (max {column.max_length} characters)")
+        )
+    elif column.kind == "text":
+        rules.append((f"strlen({v}) > {MAX_TEXT}", f"too long (max {MAX_TEXT} bytes)"))
     if column.kind == "date":
-        fmt = lit(layout.date_format)
         rules.append(
             (
-                f"try_strptime({v}, {fmt}) is null",
+                f"{date_sql(v, layout.date_format)} is null",
                 f"bad date (expected {show_format(layout.date_format)})",
             )
         )
     elif column.kind == "month":
+        shape = f"strlen({v}) = 7 and substr({v}, 5, 1) = '-' and {_digits(_no_dash(v))}"
         rules.append(
             (
-                f"not regexp_full_match({v}, '[0-9]{{4}}-(0[1-9]|1[0-2])')",
+                f"not ({shape} and substr({v}, 6, 2) between '01' and '12')",
                 "bad month (expected YYYY-MM)",
             )
         )
@@ -93,31 +121,34 @@ def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, 
     elif column.kind == "digits":
         rules.append(
             (
-                f"not regexp_full_match({v}, '[0-9]{{{column.digits}}}')",
+                f"not (strlen({v}) = {column.digits} and {_digits(v)})",
                 f"wrong type (expected {column.digits} digits)",
             )
         )
     elif column.kind == "decimal":
-        shape = f"regexp_full_match({v}, '[0-9]{{1,2}}(\\.[0-9]{{1,2}})?')"
+        shape = (
+            f"ltrim({v}, '0123456789.') = '' and strlen({v}) - strlen(replace({v}, '.', '')) <= 1 "
+            f"and (strpos({v}, '.') = 0 or strlen({v}) - strpos({v}, '.') between 1 and 2)"
+        )
         rules.append(
             (
-                f"not ({shape} and cast({v} as double) between {column.minimum} and {column.maximum})",
+                f"not ({shape} and coalesce(try_cast({v} as double) between {column.minimum} and {column.maximum}, false))",
                 f"wrong type (expected a number {column.minimum:g} to {column.maximum:g} with at most 2 decimals)",
             )
         )
     elif column.kind == "integer":
-        shape = f"regexp_full_match({v}, '[0-9]{{1,9}}')"
         rules.append(
             (
-                f"not ({shape} and cast({v} as bigint) between {column.minimum} and {column.maximum})",
+                f"not (strlen({v}) <= 9 and {_digits(v)} "
+                f"and coalesce(try_cast({v} as bigint) between {column.minimum} and {column.maximum}, false))",
                 f"wrong type (expected a whole number {column.minimum:g} to {column.maximum:g})",
             )
         )
     if v == "school_year":
         rules.append(
             (
-                f"not (regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{4}}') "
-                f"and cast(right({v}, 4) as integer) = cast(left({v}, 4) as integer) + 1)",
+                f"not (strlen({v}) = 9 and substr({v}, 5, 1) = '-' and {_digits(_no_dash(v))} "
+                f"and coalesce(try_cast(right({v}, 4) as integer) = try_cast(left({v}, 4) as integer) + 1, false))",
                 "bad school year (expected YYYY-YYYY of consecutive years)",
             )
         )
@@ -142,46 +173,63 @@ def _problem(record_type: str, layout: Layout) -> str:
 
 
 def checked_select(record_type: str, layout: Layout, present: set[str], source: str) -> str:
-    """A SELECT over `source` (staged text) with cleaned columns, `record` and `problem`."""
+    """A SELECT over `source` (staged text): `line_no`, `extra`, the text as read (`r_<column>`)
+    and `problem`, the first broken rule of the cleaned row (NULL for a good row)."""
+    raw = "".join(f", src.{c} as r_{c}" for c in sorted(present))
     cleaned = ",\n    ".join(
-        f"{_cleaned(c, layout, present)} as {c.name}" for c in COLUMNS[record_type]
+        f"{_cleaned(c, layout, present, 'src.')} as {c.name}" for c in COLUMNS[record_type]
     )
-    record_pairs = ", ".join(f"{lit(c)}, src.{c}" for c in sorted(present))
-    record = f"json_object({record_pairs})" if present else "json_object()"
+    kept = "".join(f", r_{c}" for c in sorted(present))
     return (
-        f"with cleaned as (\n  select src.line_no,\n    {cleaned},\n"
-        f"    src.extra, {record} as raw_record\n  from {source} as src\n)\n"
-        f"select cleaned.*, {_problem(record_type, layout)} as problem from cleaned"
+        f"with cleaned as (\n  select src.line_no, src.extra{raw},\n    {cleaned}\n"
+        f"  from {source} as src\n)\n"
+        f"select line_no, extra{kept},\n  {_problem(record_type, layout)} as problem from cleaned"
     )
 
 
 def insert_loaded_sql(
     record_type: str,
     layout: Layout,
+    present: set[str],
     checked: str,
-    load_id: str,
-    file_name: str,
-    state: str,
-    stamp: datetime,
+    line_no: str,
+    lineage: tuple[str, str, str, datetime],
 ) -> str:
-    """Insert the good rows of a checked relation into `raw.<type>`, typed, with lineage."""
-    typed = ", ".join(f"{_typed(c, layout, record_type)}" for c in COLUMNS[record_type])
+    """Insert the good rows of a checked table into `raw.<type>`, typed, with lineage
+    (`lineage` = load id, file name, state, stamp; `line_no` = SQL for the row's line)."""
+    load_id, file_name, state, stamp = lineage
+    cleaned = ", ".join(
+        f"{_cleaned(col, layout, present, 'c.r_')} as {col.name}" for col in COLUMNS[record_type]
+    )
+    typed = ", ".join(f"{_typed(col, layout, record_type)}" for col in COLUMNS[record_type])
     return (
         f"insert into raw.{record_type}\n"
         f"select {lit(load_id)}, {lit(file_name)}, c.line_no, {lit(state)}, "
         f"{lit(stamp.isoformat(sep=' '))}::timestamp,\n  {typed}, c.extra::json\n"
-        f"from ({checked}) as c where c.problem is null"
+        f"from (select {line_no} as line_no, c.extra, {cleaned}\n"
+        f"  from {checked} as c where c.problem is null) as c"
     )
 
 
 def insert_quarantine_sql(
-    record_type: str, checked: str, load_id: str, file_name: str, state: str
+    record_type: str,
+    present: set[str],
+    checked: str,
+    line_no: str,
+    lineage: tuple[str, str, str, datetime],
 ) -> str:
-    """Insert the broken rows of a checked relation into `raw.quarantine` with field and reason."""
-    record = "case when c.extra is null then c.raw_record else json_merge_patch(c.raw_record, c.extra::json) end"
+    """Insert the broken rows of a checked table into `raw.quarantine` with field and reason;
+    `record` is the row as read (contract columns and unknown columns)."""
+    load_id, file_name, state, _stamp = lineage
+    pairs = ", ".join(f"{lit(col)}, c.r_{col}" for col in sorted(present))
+    read = f"json_object({pairs})"
+    record = (
+        f"case when c.extra is null then {read} else json_merge_patch({read}, c.extra::json) end"
+    )
+    sid = "c.r_state_student_id" if "state_student_id" in present else "null"
     return (
         "insert into raw.quarantine\n"
-        f"select {lit(load_id)}, {lit(file_name)}, {lit(record_type)}, c.line_no, {lit(state)}, "
-        "c.state_student_id, split_part(c.problem, chr(9), 1), split_part(c.problem, chr(9), 2),\n"
-        f"  {record}\nfrom ({checked}) as c where c.problem is not null"
+        f"select {lit(load_id)}, {lit(file_name)}, {lit(record_type)}, {line_no}, {lit(state)}, "
+        f"nullif(trim({sid}), ''), split_part(c.problem, chr(9), 1), split_part(c.problem, chr(9), 2),\n"
+        f"  {record}\nfrom {checked} as c where c.problem is not null"
     )

@@ -23,10 +23,10 @@ from loaders.contract import column_names, required_columns
 from loaders.errors import FileRejected
 from loaders.layouts import Layout
 from loaders.names import printable
+from loaders.sink import CHECKED, Lineage, RowCounts, insert_staged, stage_checked
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line rejects the file; a long field quarantines a row
 CHUNK_BYTES = 4 * 1024 * 1024
-STAGE = "_msix_stage"
 UTF8_NAMES = {"utf-8", "utf-8-sig", "utf8", "utf_8", "utf_8_sig"}
 
 
@@ -117,50 +117,52 @@ def csv_error_reason(exc: duckdb.Error) -> str:
     return f"malformed CSV{where}: {cause[:200]}"
 
 
-def stage_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, record_type: str, layout: Layout
-) -> tuple[str, set[str]]:
-    """Read the whole file as text into a temporary table; return a relation to check and its
-    contract columns. The relation numbers rows as lines (header = 1)."""
+def load_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    record_type: str,
+    layout: Layout,
+    lineage: Lineage,
+    counts: RowCounts,
+) -> None:
+    """Read the whole (UTF-8) file as text and check it in one statement, then insert.
+
+    Rows are numbered as lines (header = 1) from their order in the checked table."""
     header = read_header(path, layout.delimiter)
     mapping = map_header(record_type, layout, header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    delim = lit(layout.delimiter)
-    try:
-        con.execute(
-            f"create or replace temp table {STAGE} as select * from read_csv({lit(str(path))}, "
-            f"header = true, columns = {columns}, delim = {delim}, quote = '\"', escape = '\"', "
-            f"auto_detect = false, strict_mode = true, max_line_size = {MAX_LINE_BYTES})"
-        )
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise FileRejected(csv_error_reason(exc)) from None
     selected = [f"c{i} as {name}" for name, i in mapping.contract.items()]
     if mapping.unknown:
         pairs = ", ".join(f"{lit(name)}, c{i}" for name, i in mapping.unknown.items())
         selected.append(f"json_object({pairs})::varchar as extra")
     else:
         selected.append("null::varchar as extra")
+    source = (
+        f"(select null::integer as line_no, {', '.join(selected)} from read_csv({lit(str(path))}, "
+        f"header = true, columns = {columns}, delim = {lit(layout.delimiter)}, quote = '\"', "
+        f"escape = '\"', auto_detect = false, strict_mode = true, "
+        f"max_line_size = {MAX_LINE_BYTES}))"
+    )
+    present = set(mapping.contract)
+    try:
+        stage_checked(con, record_type, layout, present, source)
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise FileRejected(csv_error_reason(exc)) from None
+    if "state" in mapping.unknown:
+        _check_body_state(con, layout.state)
     # inside a transaction a new table's row ids start at a large offset: number from the first
-    first = con.execute(f"select coalesce(min(rowid), 0) from {STAGE}").fetchone()
+    first = con.execute(f"select coalesce(min(rowid), 0) from {CHECKED}").fetchone()
     base = int(first[0]) if first else 0
-    view = f"(select (rowid - {base} + 2)::integer as line_no, {', '.join(selected)} from {STAGE})"
-    _check_body_state(con, mapping, layout.state)
-    return view, set(mapping.contract)
+    line_no = f"(c.rowid - {base} + 2)::integer"
+    insert_staged(con, record_type, layout, present, lineage, counts, line_no=line_no)
 
 
-def _check_body_state(con: duckdb.DuckDBPyConnection, mapping: HeaderMap, state: str) -> None:
+def _check_body_state(con: duckdb.DuckDBPyConnection, state: str) -> None:
     """A `state` column in the body, when a state sends one, must name the file's state."""
-    position = mapping.unknown.get("state")
-    if position is None:
-        return
     row = con.execute(
-        f"select count(*) from {STAGE} where nullif(trim(c{position}), '') <> {lit(state)}"
+        f"select count(*) from {CHECKED} where nullif(trim(extra::json ->> 'state'), '') <> {lit(state)}"
     ).fetchone()
     if row and row[0]:
         raise FileRejected(
             f"state column disagrees with the file name's state {state} in {row[0]} rows"
         )
-
-
-def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"drop table if exists {STAGE}")

@@ -21,13 +21,13 @@ from pathlib import Path
 import duckdb
 
 from loaders import manifest
-from loaders.csv_files import as_utf8, drop_stage, stage_csv
+from loaders.csv_files import as_utf8, load_csv
 from loaders.errors import FileRejected
 from loaders.fixed_width import load_fixed_width
 from loaders.layouts import Layout, LayoutError, load_layout
 from loaders.names import BadName, SubmissionFile, candidate_paths, parse_path, printable
 from loaders.schema import ensure_schema
-from loaders.sink import Lineage, RowCounts, insert_arrow, insert_checked
+from loaders.sink import Lineage, RowCounts, insert_arrow
 from loaders.xml_files import xml_batches
 from msix.db import session
 from msix.logs import get_logger
@@ -37,6 +37,7 @@ log = get_logger("loaders")
 # outcome statuses: the manifest's three, plus two that add no manifest row
 LOADED, REJECTED, DUPLICATE = "loaded", "rejected", "duplicate"
 UNCHANGED, BAD_NAME = "unchanged", "bad_name"
+CHECKPOINT_THRESHOLD = "4GB"
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,12 @@ def ingest_landing(
     report = IngestReport()
     with session(warehouse) as con:
         ensure_schema(con)
+        # commit each file to the write-ahead log only; fold the log into the file once, at the end
+        con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         layouts = _Layouts(layouts_dir)
         for path in _progress(paths):
             report.outcomes.append(_ingest_one(con, path, landing, layouts))
+        con.execute("checkpoint")
     log.info("ingest: %s", report.counts())
     return report
 
@@ -189,9 +193,7 @@ def _load(
         load_fixed_width(con, sub.path, sub.record_type, layout, lineage, counts)
         return
     with as_utf8(sub.path, layout.encoding) as utf8_path:
-        source, present = stage_csv(con, utf8_path, sub.record_type, layout)
-        insert_checked(con, sub.record_type, layout, present, source, lineage, counts)
-        drop_stage(con)
+        load_csv(con, utf8_path, sub.record_type, layout, lineage, counts)
 
 
 def _reject(

@@ -35,6 +35,43 @@ class RowCounts:
         return self.loaded + self.quarantined
 
 
+CHECKED = "_msix_checked"
+
+
+def stage_checked(
+    con: duckdb.DuckDBPyConnection, record_type: str, layout: Layout, present: set[str], source: str
+) -> None:
+    """Check every row of `source` once, in SQL, into the temporary table `CHECKED`."""
+    con.execute(
+        f"create or replace temp table {CHECKED} as "
+        + checked_select(record_type, layout, present, source)
+    )
+
+
+def insert_staged(
+    con: duckdb.DuckDBPyConnection,
+    record_type: str,
+    layout: Layout,
+    present: set[str],
+    lineage: Lineage,
+    counts: RowCounts,
+    line_no: str = "c.line_no",
+) -> None:
+    """Good rows of `CHECKED` to `raw.<type>`, broken rows to `raw.quarantine`; then drop it."""
+    parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
+    loaded = con.execute(
+        insert_loaded_sql(record_type, layout, present, CHECKED, line_no, parts)
+    ).fetchone()
+    counts.loaded += int(loaded[0]) if loaded else 0
+    broken = con.execute(f"select count(*) from {CHECKED} where problem is not null").fetchone()
+    if broken and broken[0]:
+        quarantined = con.execute(
+            insert_quarantine_sql(record_type, present, CHECKED, line_no, parts)
+        ).fetchone()
+        counts.quarantined += int(quarantined[0]) if quarantined else 0
+    con.execute(f"drop table {CHECKED}")
+
+
 def insert_checked(
     con: duckdb.DuckDBPyConnection,
     record_type: str,
@@ -44,26 +81,9 @@ def insert_checked(
     lineage: Lineage,
     counts: RowCounts,
 ) -> None:
-    """Check every row of `source` in SQL; good rows to raw, broken rows to quarantine."""
-    checked = checked_select(record_type, layout, present, source)
-    loaded = con.execute(
-        insert_loaded_sql(
-            record_type,
-            layout,
-            checked,
-            lineage.load_id,
-            lineage.file_name,
-            lineage.state,
-            lineage.stamp,
-        )
-    ).fetchone()
-    quarantined = con.execute(
-        insert_quarantine_sql(
-            record_type, checked, lineage.load_id, lineage.file_name, lineage.state
-        )
-    ).fetchone()
-    counts.loaded += int(loaded[0]) if loaded else 0
-    counts.quarantined += int(quarantined[0]) if quarantined else 0
+    """Check every row of `source` (with its own `line_no`); good rows to raw, broken to quarantine."""
+    stage_checked(con, record_type, layout, present, source)
+    insert_staged(con, record_type, layout, present, lineage, counts)
 
 
 BATCH = "_msix_batch"
@@ -86,9 +106,10 @@ def insert_arrow(
         con.unregister(BATCH)
 
 
-def rows_to_arrow(record_type: str, rows: list[dict[str, str | int | None]]) -> pa.Table:
-    """Text rows (dicts with `line_no`, contract columns and `extra`) as one Arrow batch."""
-    fields = [pa.field("line_no", pa.int32())]
-    fields += [pa.field(name, pa.string()) for name in column_names(record_type)]
-    fields.append(pa.field("extra", pa.string()))
-    return pa.Table.from_pylist(rows, schema=pa.schema(fields))
+def rows_to_arrow(record_type: str, rows: list[list[str | int | None]]) -> pa.Table:
+    """Text rows (lists: `line_no`, contract columns in contract order, `extra`) as one Arrow batch."""
+    names = ["line_no", *column_names(record_type), "extra"]
+    columns = list(zip(*rows, strict=True))
+    arrays = [pa.array(columns[0], pa.int32())]
+    arrays += [pa.array(values, pa.string()) for values in columns[1:]]
+    return pa.Table.from_arrays(arrays, names=names)

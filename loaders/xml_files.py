@@ -28,9 +28,23 @@ NAMESPACE = "urn:msix-warehouse:submission:1"
 BATCH_ROWS = 50_000
 PRESCAN_BYTES = 64 * 1024
 CHILD_TYPES = {element: record_type for record_type, element in XML_ELEMENTS.items()}
-FIELDS = {rt: {pascal_case(c.name): c.name for c in COLUMNS[rt]} for rt in RECORD_TYPES}
 
-Row = dict[str, str | int | None]
+
+def _both(local: str) -> tuple[str, str]:
+    """An element name with and without the contract namespace (both are accepted)."""
+    return local, f"{{{NAMESPACE}}}{local}"
+
+
+# full tag -> column position in a row of that record type (0 is line_no, last is extra)
+POSITIONS = {
+    rt: {tag: i + 1 for i, c in enumerate(COLUMNS[rt]) for tag in _both(pascal_case(c.name))}
+    for rt in RECORD_TYPES
+}
+CHILD_TAGS = {tag: rt for element, rt in CHILD_TYPES.items() for tag in _both(element)}
+STUDENT_TAGS = _both("Student")
+SUBMISSION_TAGS = _both("Submission")
+
+Row = list[str | int | None]
 
 
 def _local(tag: object) -> str:
@@ -49,20 +63,21 @@ def refuse_doctype(path: Path) -> None:
 
 
 def _record(element: etree._Element, record_type: str, line_no: int) -> Row:
-    """One row of text values from the simple child elements of a record element."""
-    fields = FIELDS[record_type]
-    row: Row = {"line_no": line_no}
-    extra: dict[str, str | None] = {}
+    """One row (line_no, contract columns in order, extra) from a record element's children."""
+    positions = POSITIONS[record_type]
+    row: Row = [None] * (len(COLUMNS[record_type]) + 2)
+    row[0] = line_no
+    extra: dict[str, str | None] | None = None
     for child in element:
-        name = _local(child.tag)
-        if not name or name in CHILD_TYPES:
-            continue
-        text = child.text
-        if name in fields and fields[name] not in row:
-            row[fields[name]] = text
-        else:
-            extra[name] = text
-    row["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
+        tag = child.tag
+        position = positions.get(tag)
+        if position is not None and row[position] is None:
+            row[position] = child.text
+        elif tag not in CHILD_TAGS and isinstance(tag, str):
+            extra = extra or {}
+            extra[_local(tag)] = child.text
+    if extra:
+        row[-1] = json.dumps(extra, ensure_ascii=False)
     return row
 
 
@@ -90,27 +105,31 @@ class _Batches:
                 self.rows[record_type] = []
 
 
+SID = 1  # position of state_student_id in every record type's row
+ACTION = 2  # position of action in a students row
+
+
 def _student(element: etree._Element, batches: _Batches) -> None:
     """Rows of one <Student> and its child records."""
     row = _record(element, "students", batches.next_line("students"))
     action = element.get("action")
-    if action is not None and row.get("action") is None:
-        row["action"] = action
+    if action is not None and row[ACTION] is None:
+        row[ACTION] = action
     batches.rows["students"].append(row)
     for child in element:
-        record_type = CHILD_TYPES.get(_local(child.tag))
+        record_type = CHILD_TAGS.get(child.tag)
         if record_type is None:
             continue
         child_row = _record(child, record_type, batches.next_line(record_type))
-        if child_row.get("state_student_id") is None:
-            child_row["state_student_id"] = row.get("state_student_id")
+        if child_row[SID] is None:
+            child_row[SID] = row[SID]
         batches.rows[record_type].append(child_row)
 
 
 def _check_root(root: etree._Element, sub: SubmissionFile) -> int:
     """Check the <Submission> element against the file name; return its studentCount."""
-    if _local(root.tag) != "Submission":
-        raise FileRejected(f"root element is {printable(_local(root.tag))}, expected Submission")
+    if root.tag not in SUBMISSION_TAGS or root.getparent() is not None:
+        raise FileRejected("root element is not Submission")
     if root.getroottree().docinfo.doctype:
         raise FileRejected("XML with a DOCTYPE (DTD or entity declarations) is refused")
     state = root.get("state")
@@ -135,11 +154,11 @@ def xml_batches(sub: SubmissionFile) -> Iterator[tuple[str, pa.Table]]:
     refuse_doctype(sub.path)
     batches = _Batches()
     expected = students = 0
-    depth = 0
     root: etree._Element | None = None
     context = etree.iterparse(
         str(sub.path),
         events=("start", "end"),
+        tag=[*SUBMISSION_TAGS, *STUDENT_TAGS],
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -150,25 +169,22 @@ def xml_batches(sub: SubmissionFile) -> Iterator[tuple[str, pa.Table]]:
     )
     try:
         for event, element in context:
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    root = element
-                    expected = _check_root(element, sub)
-                elif depth == 2 and _local(element.tag) != "Student":
-                    raise FileRejected(
-                        f"unexpected element {printable(_local(element.tag))} in Submission"
-                    )
+            if root is None:
+                root = element
+                expected = _check_root(element, sub)
                 continue
-            depth -= 1
-            if depth == 1:
-                students += 1
-                _student(element, batches)
-                element.clear()
-                if root is not None:
-                    while len(root) > 1:
-                        del root[0]
-                yield from batches.full()
+            if event == "start" or element.getparent() is not root:
+                continue
+            students += 1
+            _student(element, batches)
+            element.clear()
+            while element.getprevious() is not None:
+                _drop_first(root)
+            yield from batches.full()
+        if root is None:
+            raise FileRejected("root element is not Submission")
+        while len(root):
+            _drop_first(root)
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None)
         where = f" at line {line}" if line else ""
@@ -178,6 +194,14 @@ def xml_batches(sub: SubmissionFile) -> Iterator[tuple[str, pa.Table]]:
             f"studentCount says {expected} but the file holds {students} Student elements"
         )
     yield from batches.rest()
+
+
+def _drop_first(root: etree._Element) -> None:
+    """Remove a processed child of <Submission>; anything but a Student rejects the file."""
+    first = root[0]
+    if first.tag not in STUDENT_TAGS:
+        raise FileRejected(f"unexpected element {printable(_local(first.tag))} in Submission")
+    del root[0]
 
 
 def _error_kind(exc: etree.XMLSyntaxError) -> str:
