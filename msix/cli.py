@@ -10,12 +10,14 @@ from msix import logs
 from msix.commands import analyst as analyst_commands
 from msix.commands import identity as identity_commands
 from msix.commands import pipeline as pipeline_commands
+from msix.commands import quality as quality_commands
 
 # One line per area; a new area adds its module here.
 COMMAND_MODULES = [
     pipeline_commands,
     analyst_commands,
     identity_commands,
+    quality_commands,
 ]
 
 
