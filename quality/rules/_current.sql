@@ -28,9 +28,9 @@ left join marts.xwalk_student_identity as xwalk
     on latest.state = xwalk.state and latest.state_student_id = xwalk.state_student_id
 where latest.action <> 'D';
 
-create or replace temp view cur_moves as
+create or replace temp macro current_child_rows(raw_table) as table
 with submitted as (
-    select * from raw.moves
+    select * from query_table(raw_table)
     where stamp <= getvariable('as_of_ts')
 ),
 
@@ -43,38 +43,13 @@ select latest.*, students.national_id
 from latest
 inner join cur_students as students
     on latest.state = students.state and latest.state_student_id = students.state_student_id;
+
+create or replace temp view cur_moves as select * from current_child_rows('raw.moves');
 
 create or replace temp view cur_enrollments as
-with submitted as (
-    select * from raw.enrollments
-    where stamp <= getvariable('as_of_ts')
-),
+select * from current_child_rows('raw.enrollments');
 
-latest as (
-    select * from submitted
-    qualify stamp = max(stamp) over (partition by state, state_student_id)
-)
-
-select latest.*, students.national_id
-from latest
-inner join cur_students as students
-    on latest.state = students.state and latest.state_student_id = students.state_student_id;
-
-create or replace temp view cur_courses as
-with submitted as (
-    select * from raw.courses
-    where stamp <= getvariable('as_of_ts')
-),
-
-latest as (
-    select * from submitted
-    qualify stamp = max(stamp) over (partition by state, state_student_id)
-)
-
-select latest.*, students.national_id
-from latest
-inner join cur_students as students
-    on latest.state = students.state and latest.state_student_id = students.state_student_id;
+create or replace temp view cur_courses as select * from current_child_rows('raw.courses');
 
 -- A departure: a state records a qualifying move whose destination is another state.
 -- The notice date is the first submission that carried it.
