@@ -28,6 +28,9 @@ def configure(level: int = logging.INFO) -> None:
     handler._msix = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # Libraries (Airflow, Great Expectations) configure the root logger too; without this every
+    # project record would be printed twice.
+    root.propagate = False
 
 
 def safe_value(value: object) -> str:
