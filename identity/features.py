@@ -9,8 +9,9 @@ Everything runs as one bulk DuckDB statement (1M records in seconds). The rules,
   "García López" all compare in every arrangement; `sn_joined` keeps all letters for
   "De la Cruz" versus "Delacruz";
 * first names: `fn_names` is the name plus every formal name the nickname table maps it to, so
-  "Pancho" and "Francisco" share an entry; `given_tokens` pools first and middle name tokens
-  for first/middle swaps;
+  "Pancho" and "Francisco" share an entry; `fn_nick_names` the same with true nicknames only,
+  not translations such as Mary/María or Michael/Miguel (twins may carry those: the twin rule
+  uses this one); `given_tokens` pools first and middle name tokens for first/middle swaps;
 * parents: one set of parent name tokens (first names expanded through the nickname table,
   surnames split like the child's) so parent order and surname arrangement do not matter.
 """
@@ -96,7 +97,8 @@ def load_nicknames(con: duckdb.DuckDBPyConnection, table: str = "nicknames") -> 
     run(
         con,
         f"create or replace temp table {table} as "
-        f"select distinct {norm_sql('nickname')} as nickname, {norm_sql('name')} as name "
+        f"select distinct {norm_sql('nickname')} as nickname, {norm_sql('name')} as name, "
+        f"coalesce(kind, 'nickname') = 'nickname' as is_nickname "
         f"from read_csv(?, header = true, all_varchar = true)",
         [str(NICKNAMES_CSV)],
     )
@@ -150,7 +152,10 @@ def build_features(
             from normalised
         ),
         first_name_forms as (
-            select w.unique_id, list_sort(list_distinct(list(n.name))) as formal
+            select
+                w.unique_id,
+                list_sort(list_distinct(list(n.name))) as formal,
+                list_sort(list_distinct(list(n.name) filter (where n.is_nickname))) as nick_formal
             from with_sets as w
             join nicknames as n on n.nickname = w.fn
             group by w.unique_id
@@ -170,6 +175,9 @@ def build_features(
             case when w.fn is null then null
                  else list_sort(list_distinct(list_concat([w.fn], coalesce(f.formal, []))))
             end as fn_names,
+            case when w.fn is null then null
+                 else list_sort(list_distinct(list_concat([w.fn], coalesce(f.nick_formal, []))))
+            end as fn_nick_names,
             coalesce(f.formal[1], w.fn) as fn_canon,
             case when w.dob is null then null else strftime(w.dob, '%Y%m%d') end as dob_text,
             year(w.dob) as birth_year,

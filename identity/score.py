@@ -5,8 +5,8 @@ committed model, then the rules applied after scoring:
   within the state), so a same-state pair loses SAME_STATE_WEIGHT bits of match weight. States
   do send duplicate records now and then; a duplicate that agrees on everything still clears the
   upper threshold, anything less goes to the worklist;
-* suspected twins never link automatically: different normalised first names (not nicknames,
-  not a full first/middle swap) where either record has the multiple-birth flag; without the flag, different first names on
+* suspected twins never link automatically: different normalised first names (not nicknames -
+  translations such as Mary/María do not count -, not a full first/middle swap) where either record has the multiple-birth flag; without the flag, different first names on
   the same birth date (twins share birth date and parents), unless the difference looks like a
   typo (Jaro-Winkler >= 0.9, same sex), one first name recorded as the other's middle name, or a
   compound first name against one of its parts. Such pairs go to the worklist at most,
@@ -97,7 +97,7 @@ def score_pairs(
                 l.state = r.state as same_state,
                 l.fn is not null and r.fn is not null
                     and l.fn <> r.fn
-                    and not list_has_any(l.fn_names, r.fn_names)
+                    and not list_has_any(l.fn_nick_names, r.fn_nick_names)
                     and not coalesce(l.fn = r.mn and r.fn = l.mn, false)
                     as first_names_differ,
                 l.fn = r.mn or r.fn = l.mn
