@@ -1,7 +1,7 @@
 """Handcrafted raw and identity tables for building the dbt project without the loaders.
 
-The raw tables are the loaders' own (`loaders.schema.ensure_schema`); the identity tables follow
-docs/architecture.md ("Identity layer") until identity/ publishes its DDL.
+The raw and identity tables are created by their owners' own DDL (`loaders.schema`,
+`identity.store`), so these fixtures follow what the loaders and identity resolution write.
 """
 
 from __future__ import annotations
@@ -12,21 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from loaders.schema import ensure_schema
-
-IDENTITY_DDL: dict[str, str] = {
-    "xwalk": "state varchar, state_student_id varchar, msix_id varchar, match_method varchar,"
-    " assigned_at timestamp",
-    "national_ids": "msix_id varchar, status varchar, merged_into varchar, issued_at timestamp,"
-    " retired_at timestamp",
-    "near_matches": "pair_id varchar, state_l varchar, state_student_id_l varchar,"
-    " state_r varchar, state_student_id_r varchar, match_probability double,"
-    " agreeing_fields varchar[], disagreeing_fields varchar[], first_seen timestamp,"
-    " status varchar",
-    "decisions": "decision_id varchar, decision varchar, state_l varchar,"
-    " state_student_id_l varchar, state_r varchar, state_student_id_r varchar,"
-    " msix_id varchar, decided_by varchar, decided_at timestamp, reason varchar",
-}
+from identity.store import ensure_schema as ensure_identity_schema
+from loaders.schema import ensure_schema as ensure_raw_schema
 
 
 def create_empty_warehouse(warehouse: Path) -> None:
@@ -34,10 +21,9 @@ def create_empty_warehouse(warehouse: Path) -> None:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:
-        ensure_schema(con)
-        con.execute("create schema if not exists identity")
-        for table, ddl in IDENTITY_DDL.items():
-            con.execute(f"create table identity.{table} ({ddl})")
+        ensure_raw_schema(con)
+        catalog = con.execute("select current_database()").fetchone()[0]
+        ensure_identity_schema(con, catalog)
     finally:
         con.close()
 

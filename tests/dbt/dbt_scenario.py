@@ -241,7 +241,7 @@ def _load_identity(warehouse: Path) -> None:
         warehouse,
         "identity.near_matches",
         [
-            {"pair_id": "p1", "state_l": "TX", "state_student_id_l": "T2", "state_r": "NM", "state_student_id_r": "N7", "match_probability": 0.7, "agreeing_fields": ["sex"], "disagreeing_fields": ["first_name"], "first_seen": AS_OF, "status": "undecided"},
-            {"pair_id": "p2", "state_l": "TX", "state_student_id_l": "T6", "state_r": "NM", "state_student_id_r": "N5", "match_probability": 0.6, "agreeing_fields": ["sex"], "disagreeing_fields": ["first_name"], "first_seen": AS_OF, "status": "different"},
+            {"pair_id": "p1", "state_l": "TX", "state_student_id_l": "T2", "state_r": "NM", "state_student_id_r": "N7", "match_probability": 0.7, "agreeing_fields": "sex", "disagreeing_fields": "first_name", "first_seen": AS_OF, "status": "undecided"},
+            {"pair_id": "p2", "state_l": "TX", "state_student_id_l": "T6", "state_r": "NM", "state_student_id_r": "N5", "match_probability": 0.6, "agreeing_fields": "sex", "disagreeing_fields": "first_name", "first_seen": AS_OF, "status": "different"},
         ],
     )  # fmt: skip

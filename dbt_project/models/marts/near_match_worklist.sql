@@ -25,8 +25,8 @@ final as (
         cast(near_matches.state_r as varchar) as state_r,
         cast(near_matches.state_student_id_r as varchar) as state_student_id_r,
         cast(near_matches.match_probability as double) as match_probability,
-        near_matches.agreeing_fields,
-        near_matches.disagreeing_fields,
+        cast(near_matches.agreeing_fields as varchar) as agreeing_fields,
+        cast(near_matches.disagreeing_fields as varchar) as disagreeing_fields,
         cast(near_matches.first_seen as timestamp) as first_seen,
         cast(left_ids.msix_id as varchar) as msix_id_l,
         cast(right_ids.msix_id as varchar) as msix_id_r
