@@ -1,35 +1,13 @@
 """The marts over the handcrafted scenario (dbt_scenario.py): moves, eligibility, survivorship,
-credits and suppression, built the way the pipeline builds them (staging + intermediate, then
-everything else after identity)."""
+credits and suppression (fixture `built` in conftest.py, min_cell_size = 3)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from dbt_raw_fixture import query
-from dbt_scenario import ELDER, INTRA, JOSE, LOST, RETRACTED, ROSA, build_scenario
-
-from msix.dbt import run_dbt
-
-MIN_CELL_SIZE = 3
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The scenario warehouse after both dbt phases of the pipeline, min_cell_size = 3."""
-    root = tmp_path_factory.mktemp("dbt_marts")
-    warehouse = root / "msix.duckdb"
-    build_scenario(warehouse)
-    run_dbt(["build", "--select", "staging", "intermediate"], warehouse, target_path=root / "t")
-    run_dbt(
-        ["build", "--exclude", "staging", "intermediate"],
-        warehouse,
-        target_path=root / "t",
-        vars_={"min_cell_size": MIN_CELL_SIZE},
-    )
-    return warehouse
+from dbt_scenario import ELDER, INTRA, JOSE, LOST, RETRACTED, ROSA
 
 
 def test_move_seen_by_both_sources_is_one_row(built: Path) -> None:
