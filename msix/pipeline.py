@@ -71,7 +71,12 @@ def transform_marts(
     args = ["build", "--exclude", "staging", "intermediate"]
     if full_refresh:
         args.append("--full-refresh")
-    results = run_dbt(args, settings.warehouse, target_path=_dbt_target(settings, run_id, "marts"))
+    results = run_dbt(
+        args,
+        settings.warehouse,
+        target_path=_dbt_target(settings, run_id, "marts"),
+        vars_={"min_cell_size": settings.min_cell_size},
+    )
     return StepSummary("transform_marts", {"nodes": len(results)})
 
 
