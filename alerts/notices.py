@@ -97,7 +97,7 @@ select
     e.district_id,
     e.national_id as msix_id,
     e.from_state,
-    e.event_date,
+    e.event_date::varchar as event_date,
     p.grade_level,
     p.school_id as previous_school_id,
     p.school_name as previous_school,
