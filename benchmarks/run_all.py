@@ -459,6 +459,7 @@ def render_markdown(
     delta: tuple[Measure, Measure] | None,
     counts: dict[str, int],
     started_at: datetime,
+    load: tuple[float, float] = (0.0, 0.0),
 ) -> str:
     """docs/benchmarks.md: scale, machine, command, one row per stage, the targets."""
     command = (
@@ -477,6 +478,10 @@ def render_markdown(
         f"- Run: {started_at.strftime('%Y-%m-%d %H:%M UTC')}, Python {platform.python_version()}, "
         f"{psutil.cpu_count(logical=True)} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
         f"{platform.machine()} {platform.system()}",
+        "",
+        f"- Load average (1 min) at the start and end of the run: {load[0]:.1f} and {load[1]:.1f} "
+        "(other work on the machine slows every step; the ratios compare like with like, since "
+        "each baseline runs right after its step)",
         "",
         "Each step runs in a fresh process; time is measured around the work inside it (no start-up),",
         "peak memory is the resident set of that process and its children sampled every 50 ms.",
@@ -530,6 +535,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         return child_main(argv[1], argv[2], config)
     started_at = datetime.now(UTC)
+    load_start = os.getloadavg()[0]
     if config.workdir.exists():
         shutil.rmtree(config.workdir)
     config.workdir.mkdir(parents=True)
@@ -538,7 +544,8 @@ def main(argv: list[str]) -> int:
     results = run_stages(config, log_file)
     ok = all(not r.work.error for r in results) and len(results) == len(STAGES)
     delta = measure_delta(config, log_file) if ok and config.delta else None
-    text = render_markdown(config, results, delta, raw_counts(config), started_at)
+    load = (load_start, os.getloadavg()[0])
+    text = render_markdown(config, results, delta, raw_counts(config), started_at, load)
     config.out.parent.mkdir(parents=True, exist_ok=True)
     config.out.write_text(text, encoding="utf-8")
     print(f"bench: wrote {config.out}", flush=True)
