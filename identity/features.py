@@ -71,10 +71,9 @@ INPUT_COLUMNS: tuple[str, ...] = (
 
 def norm_sql(expr: str) -> str:
     """SQL that normalises one name expression (see module docstring); NULL when nothing is left."""
-    cleaned = (
-        f"trim(regexp_replace(regexp_replace(regexp_replace(upper(strip_accents(coalesce({expr}, ''))), "
-        "'[''`.]', '', 'g'), '[^A-Z]+', ' ', 'g'), ' +', ' ', 'g'))"
-    )
+    upper = f"upper(strip_accents(coalesce({expr}, '')))"
+    dropped = f"replace(replace(replace({upper}, chr(39), ''), '`', ''), '.', '')"
+    cleaned = f"trim(regexp_replace({dropped}, '[^A-Z]+', ' ', 'g'))"
     return f"nullif({cleaned}, '')"
 
 
@@ -116,7 +115,15 @@ def build_features(
         con,
         f"""
         create or replace table {target} as
-        with normalised as (
+        with nickname_forms as (
+            select
+                nickname,
+                list_sort(list_distinct(list(name))) as formal,
+                list_sort(list_distinct(list(name) filter (where is_nickname))) as nick_formal
+            from nicknames
+            group by nickname
+        ),
+        normalised as (
             select
                 state || ':' || state_student_id as unique_id,
                 state,
@@ -145,29 +152,13 @@ def build_features(
                 {_surname_set_sql("ln1", "ln2")} as sn_tokens,
                 nullif(replace(coalesce(ln1, '') || coalesce(ln2, ''), ' ', ''), '') as sn_joined,
                 list_concat({_tokens_sql("fn")}, {_tokens_sql("mn")}) as given_tokens,
-                list_filter([p1_fn, p2_fn], lambda t: t is not null) as parent_first,
                 list_concat(
                     {_surname_set_sql("p1_ln", "null")}, {_surname_set_sql("p2_ln", "null")}
                 ) as parent_last
             from normalised
         ),
-        first_name_forms as (
-            select
-                w.unique_id,
-                list_sort(list_distinct(list(n.name))) as formal,
-                list_sort(list_distinct(list(n.name) filter (where n.is_nickname))) as nick_formal
-            from with_sets as w
-            join nicknames as n on n.nickname = w.fn
-            group by w.unique_id
-        ),
-        parent_first_forms as (
-            select w.unique_id, list_distinct(list(coalesce(n.name, p.fn))) as formal
-            from with_sets as w, unnest(w.parent_first) as p(fn)
-            left join nicknames as n on n.nickname = p.fn
-            group by w.unique_id
-        )
         select
-            w.* exclude (parent_first, parent_last),
+            w.* exclude (parent_last),
             nullif(array_to_string(w.sn_tokens, ' '), '') as sn_key,
             w.sn_tokens[1] as sn_first,
             w.sn_tokens[-1] as sn_last,
@@ -182,12 +173,15 @@ def build_features(
             case when w.dob is null then null else strftime(w.dob, '%Y%m%d') end as dob_text,
             year(w.dob) as birth_year,
             nullif(list_sort(list_distinct(list_concat(
-                coalesce(pf.formal, []), w.parent_last
+                case when w.p1_fn is null then [] else coalesce(n1.formal, [w.p1_fn]) end,
+                case when w.p2_fn is null then [] else coalesce(n2.formal, [w.p2_fn]) end,
+                w.parent_last
             ))), []) as parent_tokens,
             w.multiple_birth is true as is_multiple_birth
         from with_sets as w
-        left join first_name_forms as f using (unique_id)
-        left join parent_first_forms as pf using (unique_id)
+        left join nickname_forms as f on f.nickname = w.fn
+        left join nickname_forms as n1 on n1.nickname = w.p1_fn
+        left join nickname_forms as n2 on n2.nickname = w.p2_fn
         """,
     )
     return int(scalar(con, f"select count(*) from {target}"))

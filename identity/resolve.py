@@ -10,6 +10,7 @@ keep their clusters. `full=True` rescores everything, still keeping every ID alr
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -60,21 +61,25 @@ class IdentityReport:
 
 def _open(settings: Settings) -> duckdb.DuckDBPyConnection:
     """An in-memory working database (Splink's scratch tables stay out of the warehouse) with the
-    warehouse attached as `wh`."""
+    warehouse attached as `wh`. DuckDB's memory is capped (MSIX_IDENTITY_MEMORY, default 3GB;
+    it spills beyond) and its threads follow MSIX_IDENTITY_THREADS when set."""
     con = duckdb.connect()
     run(con, "set preserve_insertion_order = false")
+    run(con, f"set memory_limit = '{os.environ.get('MSIX_IDENTITY_MEMORY', '3GB')}'")
+    threads = os.environ.get("MSIX_IDENTITY_THREADS")
+    if threads:
+        run(con, f"set threads = {int(threads)}")
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     run(con, f"attach '{settings.warehouse}' as {WH}")
     return con
 
 
-def _mark_dirty(
-    con: duckdb.DuckDBPyConnection, previous: pd.DataFrame, touched_ids: set[str], full: bool
-) -> int:
-    """Add `record_hash` and `is_dirty` to the features; returns the number of dirty records."""
+def _mark_dirty(con: duckdb.DuckDBPyConnection, touched_ids: set[str], full: bool) -> int:
+    """Add `record_hash` and `is_dirty` to the features; returns the number of dirty records.
+
+    Dirty: new, changed since the last run (hash of the normalised fields), or in a cluster a
+    decision re-opens; with `full`, everything."""
     hashed = " || '|' || ".join(f"coalesce(cast({c} as varchar), '')" for c in HASHED_COLUMNS)
-    prev = previous[["record_key", "record_hash", "msix_id"]].rename(columns={"msix_id": "prev_id"})
-    con.register("__prev_xwalk", prev)
     con.register("__touched_ids", pd.DataFrame({"msix_id": sorted(touched_ids)}, dtype="string"))
     run(
         con,
@@ -86,12 +91,11 @@ def _mark_dirty(
             {"true" if full else "false"}
                 or p.record_key is null
                 or p.record_hash is distinct from h.record_hash
-                or p.prev_id in (select msix_id from __touched_ids) as is_dirty
+                or p.msix_id in (select msix_id from __touched_ids) as is_dirty
         from hashed as h
-        left join __prev_xwalk as p on p.record_key = h.unique_id
+        left join {WH}.identity.xwalk as p on p.record_key = h.unique_id
         """,
     )
-    con.unregister("__prev_xwalk")
     con.unregister("__touched_ids")
     return int(scalar(con, "select count(*) from identity_features where is_dirty"))
 
@@ -115,11 +119,6 @@ def _active_map(national_ids: pd.DataFrame) -> dict[str, str]:
     merged = dict(zip(national_ids["msix_id"], national_ids["merged_into"], strict=True))
     merged = {k: (v if isinstance(v, str) else None) for k, v in merged.items()}
     return {k: resolve_chain(merged, k) for k in merged}
-
-
-def _pair_id(a: str, b: str) -> str:
-    low, high = pair_key(a, b)
-    return hashlib.sha256(f"{low}|{high}".encode()).hexdigest()[:16]
 
 
 def _split_key(key: str) -> tuple[str, str]:
@@ -146,7 +145,6 @@ def resolve(
         store.ensure_schema(con, WH)
         previous = store.read_previous(con, WH)
         records = build_features(con, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}")
-        full = full or previous.xwalk.empty
 
         active = _active_map(previous.national_ids)
         anchors = dict(
@@ -154,8 +152,11 @@ def resolve(
         )
         prev_ids = {
             k: active.get(v, v)
-            for k, v in zip(previous.xwalk["record_key"], previous.xwalk["msix_id"], strict=True)
+            for k, v in con.execute(
+                f"select record_key, msix_id from {WH}.identity.xwalk"
+            ).fetchall()
         }
+        full = full or not prev_ids
         members_of: dict[str, list[str]] = {}
         for key, msix_id in prev_ids.items():
             members_of.setdefault(msix_id, []).append(key)
@@ -166,7 +167,7 @@ def resolve(
         constraints = constraints_from(found.decisions, members_of, anchors, active)
         touched_ids = {prev_ids[k] for k in constraints.touched if k in prev_ids}
         _resolve_echoes(con, active)
-        dirty = _mark_dirty(con, previous.xwalk, touched_ids, full)
+        dirty = _mark_dirty(con, touched_ids, full)
 
         pairs = score_pairs(
             con,
@@ -176,42 +177,42 @@ def resolve(
             dirty_only=not full,
         )
         scored = con.execute(
-            "select key_l, key_r, match_probability, category, twin_suspect from scored_pairs"
-        ).df()
-        links = scored[scored["category"] == "link"]
-        twins = scored[scored["twin_suspect"]]
-        keys = con.execute("select unique_id, is_dirty from identity_features").df()
-        dirty_keys = set(keys.loc[keys["is_dirty"], "unique_id"])
+            "select key_l, key_r, match_probability, category = 'link', twin_suspect "
+            "from scored_pairs"
+        ).fetchall()
+        links = [(a, b, p) for a, b, p, is_link, _ in scored if is_link]
+        twins = [(a, b) for a, b, _, _, twin in scored if twin]
+        keys = con.execute("select unique_id, is_dirty from identity_features").fetchall()
+        dirty_keys = {k for k, is_dirty in keys if is_dirty}
         fixed: dict[str, list[str]] = {}
         for key, msix_id in prev_ids.items():
             if key not in dirty_keys:
                 fixed.setdefault(msix_id, []).append(key)
 
         components, refused = build_clusters(
-            keys["unique_id"],
+            (k for k, _ in keys),
             constraints.must_links,
             fixed.values(),
-            zip(links["key_l"], links["key_r"], links["match_probability"], strict=True),
-            list(constraints.cannot_links) + list(zip(twins["key_l"], twins["key_r"], strict=True)),
-            zip(scored["key_l"], scored["key_r"], strict=True),
+            links,
+            list(constraints.cannot_links) + twins,
+            ((a, b) for a, b, *_ in scored),
         )
         claims = {k: v for k, v in prev_ids.items() if constraints.split_records.get(k) != v}
         assignment = assign_ids(
             components, claims, anchors, previous.national_ids["msix_id"].tolist()
         )
 
-        xwalk = _new_xwalk(con, previous.xwalk, prev_ids, assignment, constraints, run_at, version)
         national_ids = _new_national_ids(previous.national_ids, assignment, run_at)
-        near = _new_near_matches(
-            con, previous.near_matches, assignment.record_ids, found.decisions, run_at
-        )
+        _register_assignment(con, assignment, constraints, national_ids)
+        _build_xwalk(con, run_at, version)
+        _build_near_matches(con, found.decisions, run_at)
         decisions = _decisions_frame(found.decisions, previous.decisions, run_at)
         events = _new_events(previous, assignment, constraints, found.decisions, prev_ids, run_at)
 
         run(con, "begin transaction")
-        store.replace_table(con, WH, "xwalk", xwalk)
+        store.replace_from(con, WH, "xwalk", "new_xwalk")
         store.replace_table(con, WH, "national_ids", national_ids)
-        store.replace_table(con, WH, "near_matches", near)
+        store.replace_from(con, WH, "near_matches", "new_near_matches")
         store.replace_table(con, WH, "decisions", decisions)
         store.replace_table(con, WH, "id_events", events)
         counts = {
@@ -220,13 +221,17 @@ def resolve(
             "pairs_scored": pairs,
             "links": len(links),
             "links_refused": refused,
-            "near_matches": int((near["status"] == "undecided").sum()),
+            "near_matches": int(
+                scalar(con, "select count(*) from new_near_matches where status = 'undecided'")
+            ),
             "ids_active": int((national_ids["status"] == "active").sum()),
             "ids_issued": len(assignment.new_ids),
             "ids_retired": len(assignment.merged),
             "decisions": len(found.decisions),
             "decisions_rejected": len(found.rejected),
-            "echo_conflicts": int((xwalk["echo_status"] == "conflict").sum()),
+            "echo_conflicts": int(
+                scalar(con, "select count(*) from new_xwalk where echo_status = 'conflict'")
+            ),
         }
         runs = pd.DataFrame(
             [
@@ -263,72 +268,147 @@ def _append(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> N
         con.unregister("__append_frame")
 
 
-def _new_xwalk(
+def _register_assignment(
     con: duckdb.DuckDBPyConnection,
-    previous: pd.DataFrame,
-    prev_ids: dict[str, str],
     assignment: Assignment,
     constraints: Constraints,
-    run_at: datetime,
-    version: str,
-) -> pd.DataFrame:
-    """One row per record: its ID, how it got it, since when, and its echoed-ID status."""
-    feats = con.execute(
-        "select unique_id, state, state_student_id, record_hash, echo_id, is_dirty "
-        "from identity_features"
-    ).df()
-    prev = previous.set_index("record_key")
-    must = {k for pair in constraints.must_links for k in pair}
-    anchors = set(assignment.new_ids.values())
-    issued_or_active = set(assignment.record_ids.values()) | set(prev_ids.values())
-    ids, methods, assigned, echo_status, scored_at = [], [], [], [], []
-    for key, echo, is_dirty in zip(
-        feats["unique_id"], feats["echo_id"], feats["is_dirty"], strict=True
-    ):
-        msix_id = assignment.record_ids[key]
-        ids.append(msix_id)
-        kept = prev_ids.get(key) == msix_id
-        if kept and key in prev.index:
-            methods.append(prev.at[key, "match_method"])
-            assigned.append(prev.at[key, "assigned_at"])
-        else:
-            if key in constraints.split_records:
-                methods.append("split")
-            elif key in must:
-                methods.append("decision")
-            elif key in anchors:
-                methods.append("new")
-            elif key in prev_ids:
-                methods.append("merge")
-            else:
-                methods.append("probabilistic")
-            assigned.append(run_at)
-        if not isinstance(echo, str):
-            echo_status.append(None)
-        elif echo == msix_id or assignment.merged.get(echo) == msix_id:
-            echo_status.append("agrees")
-        elif echo in issued_or_active:
-            echo_status.append("conflict")
-        else:
-            echo_status.append("unknown_id")
-        scored_at.append(
-            run_at if is_dirty else (prev.at[key, "scored_at"] if key in prev.index else run_at)
-        )
-    return pd.DataFrame(
-        {
-            "state": feats["state"],
-            "state_student_id": feats["state_student_id"],
-            "msix_id": ids,
-            "match_method": methods,
-            "assigned_at": assigned,
-            "record_key": feats["unique_id"],
-            "record_hash": feats["record_hash"],
-            "echoed_msix_id": feats["echo_id"],
-            "echo_status": echo_status,
-            "model_version": version,
-            "scored_at": scored_at,
-        }
+    national_ids: pd.DataFrame,
+) -> None:
+    """This run's result as small tables for the SQL that builds the crosswalk and worklist."""
+    tables = {
+        "assigned": pd.DataFrame(
+            {
+                "record_key": list(assignment.record_ids),
+                "msix_id": list(assignment.record_ids.values()),
+            }
+        ),
+        "split_keys": pd.DataFrame({"record_key": list(constraints.split_records)}, dtype="string"),
+        "decided_keys": pd.DataFrame(
+            {"record_key": sorted({k for pair in constraints.must_links for k in pair})},
+            dtype="string",
+        ),
+        "anchor_keys": pd.DataFrame(
+            {"record_key": list(assignment.new_ids.values())}, dtype="string"
+        ),
+        "registry": national_ids[["msix_id", "resolved_to"]],
+    }
+    for name, frame in tables.items():
+        con.register("__frame", frame)
+        run(con, f"create or replace temp table {name} as select * from __frame")
+        con.unregister("__frame")
+
+
+def _build_xwalk(con: duckdb.DuckDBPyConnection, run_at: datetime, version: str) -> None:
+    """`new_xwalk`: one row per record with its ID, how and since when it has it, and whether the
+    ID the state echoed agrees (`agrees`), names another child (`conflict`) or is unknown."""
+    run(
+        con,
+        f"""
+        create or replace temp table new_xwalk as
+        select
+            f.state,
+            f.state_student_id,
+            a.msix_id,
+            case
+                when p.msix_id = a.msix_id then p.match_method
+                when f.unique_id in (select record_key from split_keys) then 'split'
+                when f.unique_id in (select record_key from decided_keys) then 'decision'
+                when f.unique_id in (select record_key from anchor_keys) then 'new'
+                when p.msix_id is not null then 'merge'
+                else 'probabilistic'
+            end as match_method,
+            case when p.msix_id = a.msix_id then p.assigned_at else ?::timestamp end
+                as assigned_at,
+            f.unique_id as record_key,
+            f.record_hash,
+            f.echo_id as echoed_msix_id,
+            case
+                when f.echo_id is null then null
+                when coalesce(r.resolved_to, f.echo_id) = a.msix_id then 'agrees'
+                when r.msix_id is not null then 'conflict'
+                else 'unknown_id'
+            end as echo_status,
+            ? as model_version,
+            case when f.is_dirty or p.scored_at is null then ?::timestamp else p.scored_at end
+                as scored_at
+        from identity_features as f
+        join assigned as a on a.record_key = f.unique_id
+        left join {WH}.identity.xwalk as p on p.record_key = f.unique_id
+        left join registry as r on r.msix_id = f.echo_id
+        """,
+        [run_at, version, run_at],
     )
+
+
+def _build_near_matches(
+    con: duckdb.DuckDBPyConnection, decisions: list[Decision], run_at: datetime
+) -> None:
+    """`new_near_matches`, the worklist: candidate pairs that were not linked and still carry two
+    different IDs. Pairs scored this run replace their earlier rows (first_seen kept); earlier
+    pairs not rescored stay while their records still have different IDs. Decided pairs stay,
+    marked `decided`, as history."""
+    decided = sorted(_decided_pairs(decisions))
+    con.register(
+        "__decided",
+        pd.DataFrame(
+            {"key_l": [a for a, _ in decided], "key_r": [b for _, b in decided]}, dtype="string"
+        ),
+    )
+    run(
+        con,
+        f"""
+        create or replace temp table new_near_matches as
+        with scored as (
+            select
+                least(key_l, key_r) as key_l,
+                greatest(key_l, key_r) as key_r,
+                match_probability, agreeing_fields, disagreeing_fields,
+                twin_suspect, same_state, echo_conflict
+            from scored_pairs
+        ),
+        fresh as (
+            select
+                substr(sha256(s.key_l || '|' || s.key_r), 1, 16) as pair_id,
+                split_part(s.key_l, ':', 1) as state_l,
+                substr(s.key_l, strpos(s.key_l, ':') + 1) as state_student_id_l,
+                split_part(s.key_r, ':', 1) as state_r,
+                substr(s.key_r, strpos(s.key_r, ':') + 1) as state_student_id_r,
+                s.match_probability, s.agreeing_fields, s.disagreeing_fields,
+                s.twin_suspect, s.same_state, s.echo_conflict,
+                ?::timestamp as last_scored
+            from scored as s
+        ),
+        kept as (
+            select
+                pair_id, state_l, state_student_id_l, state_r, state_student_id_r,
+                match_probability, agreeing_fields, disagreeing_fields,
+                twin_suspect, same_state, echo_conflict, last_scored
+            from {WH}.identity.near_matches
+            where pair_id not in (select pair_id from fresh)
+        ),
+        pairs as (select * from fresh union all by name select * from kept),
+        with_ids as (
+            select
+                p.*,
+                coalesce(old.first_seen, ?::timestamp) as first_seen,
+                al.msix_id as msix_id_l,
+                ar.msix_id as msix_id_r,
+                case when d.key_l is null then 'undecided' else 'decided' end as status
+            from pairs as p
+            left join {WH}.identity.near_matches as old using (pair_id)
+            left join assigned as al on al.record_key = p.state_l || ':' || p.state_student_id_l
+            left join assigned as ar on ar.record_key = p.state_r || ':' || p.state_student_id_r
+            left join __decided as d
+                on d.key_l = p.state_l || ':' || p.state_student_id_l
+                and d.key_r = p.state_r || ':' || p.state_student_id_r
+        )
+        select * from with_ids
+        where msix_id_l is distinct from msix_id_r or status = 'decided'
+        order by pair_id
+        """,
+        [run_at, run_at],
+    )
+    con.unregister("__decided")
 
 
 def _new_national_ids(
@@ -364,48 +444,6 @@ def _decided_pairs(decisions: list[Decision]) -> set[tuple[str, str]]:
         for d in decisions
         if d.decision in ("same", "different") and d.key_l and d.key_r
     }
-
-
-def _new_near_matches(
-    con: duckdb.DuckDBPyConnection,
-    previous: pd.DataFrame,
-    record_ids: dict[str, str],
-    decisions: list[Decision],
-    run_at: datetime,
-) -> pd.DataFrame:
-    """The worklist: candidate pairs that were not linked and still carry two different IDs.
-
-    Pairs scored this run replace their earlier rows (first_seen kept); earlier pairs not
-    rescored stay while their records still have different IDs. Decided pairs stay, marked
-    `decided`, as history.
-    """
-    scored = con.execute(
-        "select key_l, key_r, match_probability, agreeing_fields, disagreeing_fields, "
-        "twin_suspect, same_state, echo_conflict from scored_pairs"
-    ).df()
-    scored["pair_id"] = [
-        _pair_id(a, b) for a, b in zip(scored["key_l"], scored["key_r"], strict=True)
-    ]
-    scored["last_scored"] = run_at
-    first_seen = dict(zip(previous["pair_id"], previous["first_seen"], strict=True))
-    scored["first_seen"] = [first_seen.get(p, run_at) for p in scored["pair_id"]]
-    for side in ("l", "r"):
-        parts = [_split_key(k) for k in scored[f"key_{side}"]]
-        scored[f"state_{side}"] = [p[0] for p in parts]
-        scored[f"state_student_id_{side}"] = [p[1] for p in parts]
-    kept_previous = previous[~previous["pair_id"].isin(scored["pair_id"])]
-    frame = pd.concat([kept_previous, scored.drop(columns=["key_l", "key_r"])], ignore_index=True)
-    key_l = frame["state_l"] + ":" + frame["state_student_id_l"]
-    key_r = frame["state_r"] + ":" + frame["state_student_id_r"]
-    frame["msix_id_l"] = key_l.map(record_ids)
-    frame["msix_id_r"] = key_r.map(record_ids)
-    decided = _decided_pairs(decisions)
-    frame["status"] = [
-        "decided" if pair_key(a, b) in decided else "undecided"
-        for a, b in zip(key_l, key_r, strict=True)
-    ]
-    keep = (frame["msix_id_l"] != frame["msix_id_r"]) | (frame["status"] == "decided")
-    return frame[keep].sort_values("pair_id").reset_index(drop=True)
 
 
 def _decisions_frame(

@@ -78,11 +78,17 @@ def replace_table(con: duckdb.DuckDBPyConnection, db: str, name: str, frame: pd.
         con.unregister(view)
 
 
+def replace_from(con: duckdb.DuckDBPyConnection, db: str, name: str, relation: str) -> None:
+    """Replace an identity table with the rows of `relation` (same column names)."""
+    columns = ", ".join(c.split()[0] for c in " ".join(TABLES[name].split()).split(", "))
+    run(con, f"delete from {db}.{SCHEMA}.{name}")
+    run(con, f"insert into {db}.{SCHEMA}.{name} ({columns}) select {columns} from {relation}")
+
+
 @dataclass
 class PreviousState:
-    """What the last run left: the crosswalk and the ID registry."""
+    """What the last run left (the crosswalk itself is read in SQL, it can be large)."""
 
-    xwalk: pd.DataFrame
     national_ids: pd.DataFrame
     near_matches: pd.DataFrame
     decisions: pd.DataFrame
@@ -92,7 +98,6 @@ class PreviousState:
 def read_previous(con: duckdb.DuckDBPyConnection, db: str) -> PreviousState:
     """The identity tables as they are before this run."""
     return PreviousState(
-        xwalk=read_table(con, db, "xwalk"),
         national_ids=read_table(con, db, "national_ids"),
         near_matches=read_table(con, db, "near_matches"),
         decisions=read_table(con, db, "decisions"),
