@@ -44,8 +44,10 @@ def enrollment(state: str, sid: str, start: date, end: date | None, **kw: object
 
 def child_in_two_states(wh: Warehouse, **fl_fields: object) -> None:
     """Child 000000000001: TX record TX1 and FL record FL1, born 2015-04-01."""
-    wh.student("TX", "TX1", "000000000001", birth_date=date(2015, 4, 1), stamp=T0)
-    fields = {"birth_date": date(2015, 4, 1), "stamp": T0, **fl_fields}
+    wh.student(
+        "TX", "TX1", "000000000001", birth_date=date(2015, 4, 1), multiple_birth="N", stamp=T0
+    )
+    fields = {"birth_date": date(2015, 4, 1), "multiple_birth": "N", "stamp": T0, **fl_fields}
     wh.student("FL", "FL1", "000000000001", **fields)
 
 
@@ -162,11 +164,12 @@ def test_no_missing_withdrawal_date_within_one_state(wh: Warehouse) -> None:
 
 def test_conflicting_identity_names_fields_not_values(wh: Warehouse) -> None:
     child_in_two_states(
-        wh, birth_date=date(2015, 1, 4), sex="M", first_name="Zoila", last_name_1="Quispe"
-    )
+        wh, birth_date=date(2015, 1, 4), sex="M", first_name="Zoila", last_name_1="Quispe",
+        multiple_birth="Y",
+    )  # fmt: skip
     rows = found(wh, "conflicting_identity")
     assert set(zip(rows["state"], rows["subject_key"], strict=True)) == {
-        (st, f) for st in ("TX", "FL") for f in ("birth_date", "sex", "names")
+        (st, f) for st in ("TX", "FL") for f in ("birth_date", "sex", "names", "multiple_birth")
     }
     assert not rows["detail"].str.contains("2015|Zoila|Quispe|Ana|Garcia").any()
 
