@@ -18,10 +18,10 @@ from generator.submissions import DATE_COLUMNS, StateCut, Submission
 from generator.text import (
     arrow,
     blank_if_empty,
+    byte_range,
     concat,
     padded,
     quoted,
-    to_objects,
     xml_escaped,
 )
 from loaders.contract import COLUMNS, RECORD_TYPES, XML_ELEMENTS, column_names, pascal_case
@@ -36,38 +36,54 @@ TEXT_COLUMNS: dict[str, frozenset[str]] = {
 }
 # Canonical states whose files start with a UTF-8 byte-order mark (allowed by the contract).
 BOM_STATES = frozenset({"CA"})
+CHUNK_ROWS = 250_000  # rows of one record type turned into text at once
+CHUNK_STUDENTS = 60_000  # XML students (with their child records) turned into text at once
 
 
 def write_state(
     folder: Path, cut: StateCut, layout: Layout, xml: bool
 ) -> list[tuple[Submission, list[Path]]]:
-    """Write every submission of one state into its landing folder; the files of each."""
+    """Write every submission of one state into its landing folder; the files of each.
+
+    Lines are built for up to CHUNK_ROWS rows of a record type at once, across submissions (the
+    rows are ordered by submission), and each file receives contiguous byte ranges of them:
+    few Arrow calls, no Python string per line, memory bounded by the chunk.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     if xml:
-        fragments = xml_fragments(cut)
-        out = []
-        for sub in cut.submissions:
-            path = folder / f"{sub.state}_{sub.stamp}.xml"
-            path.write_bytes(xml_document(cut, sub, fragments).encode("utf-8"))
-            out.append((sub, [path]))
-        return out
+        return _write_xml(folder, cut)
     newline = "\r\n" if layout.state in CRLF_STATES else "\n"
-    lines = {t: delimited_lines(cut.tables[t], t, layout) for t in RECORD_TYPES}
-    written: list[tuple[Submission, list[Path]]] = []
-    for sub in cut.submissions:
-        paths = []
-        for t in RECORD_TYPES:
-            header, body = lines[t]
-            rows = body[cut.rows(t, sub.k)]
-            if len(rows) == 0:
-                continue
-            head = [header] if header is not None else []
-            text = newline.join([*head, *rows.tolist()]) + newline
-            path = folder / f"{sub.state}_{sub.stamp}_{t}.csv"
-            path.write_bytes(text.encode(_encoding(layout)))
-            paths.append(path)
-        written.append((sub, paths))
-    return written
+    encoding = _encoding(layout)
+    bom = b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b""
+    encoding = "utf-8" if bom else encoding
+    paths: dict[int, list[Path]] = {sub.k: [] for sub in cut.submissions}
+    stamps = {sub.k: sub.stamp for sub in cut.submissions}
+    for t in RECORD_TYPES:
+        table, ks = cut.tables[t], cut.k[t]
+        for a in range(0, len(table), CHUNK_ROWS):
+            b = min(a + CHUNK_ROWS, len(table))
+            header, body = delimited_lines(table.iloc[a:b], t, layout, newline)
+            for k, lo, hi in _runs(ks[a:b]):
+                path = folder / f"{cut.state}_{stamps[k]}_{t}.csv"
+                if not paths[k] or paths[k][-1] != path:
+                    head = b"" if header is None else bom + (header + newline).encode(encoding)
+                    path.write_bytes(head)
+                    paths[k].append(path)
+                with path.open("ab") as handle:
+                    handle.write(_encoded(byte_range(body, lo, hi), encoding))
+    return [(sub, paths[sub.k]) for sub in cut.submissions]
+
+
+def _runs(ks: np.ndarray) -> list[tuple[int, int, int]]:
+    """(value, start, stop) of each run of equal values in a sorted array."""
+    values, starts = np.unique(ks, return_index=True)
+    stops = np.append(starts[1:], len(ks))
+    return [(int(v), int(a), int(b)) for v, a, b in zip(values, starts, stops, strict=True)]
+
+
+def _encoded(data: bytes, encoding: str) -> bytes:
+    """UTF-8 bytes re-encoded for the file (unchanged for UTF-8)."""
+    return data if encoding == "utf-8" else data.decode("utf-8").encode(encoding)
 
 
 def _encoding(layout: Layout) -> str:
@@ -109,13 +125,13 @@ def _their_columns(table: pd.DataFrame, record_type: str, layout: Layout) -> pd.
 
 
 def delimited_lines(
-    table: pd.DataFrame, record_type: str, layout: Layout
-) -> tuple[str | None, np.ndarray]:
-    """The header (None for fixed width) and one text line per row in the state's layout."""
+    table: pd.DataFrame, record_type: str, layout: Layout, newline: str = "\n"
+) -> tuple[str | None, pa.Array]:
+    """The header (None for fixed width) and each row's line, newline included."""
     data = _their_columns(table, record_type, layout)
     if layout.format == "fixed_width":
         body = fixed_width_lines(data, layout.fixed_width[record_type])
-        return None, to_objects(body)
+        return None, concat([body, newline])
     names = (
         data.columns
         if layout.is_canonical
@@ -123,9 +139,9 @@ def delimited_lines(
     )
     header = layout.delimiter.join(names)
     if data.empty:
-        return header, np.array([], dtype=object)
+        return header, arrow([])
     cols = [_cell(data[c], c, record_type, layout.delimiter) for c in data.columns]
-    return header, to_objects(concat(cols, layout.delimiter))
+    return header, concat([concat(cols, layout.delimiter), newline])
 
 
 def _cell(values: pd.Series, column: str, record_type: str, delimiter: str) -> pa.Array:
@@ -148,11 +164,12 @@ def fixed_width_lines(data: pd.DataFrame, positions: dict[str, tuple[int, int]])
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A plain UTF-8 CSV (header row, RFC 4180 quoting where needed) of text columns."""
-    lines = [",".join(frame.columns)]
-    if len(frame):
-        cols = [quoted(arrow(frame[c].astype("str")), ",") for c in frame.columns]
-        lines += to_objects(concat(cols, ",")).tolist()
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    header = (",".join(frame.columns) + "\n").encode("utf-8")
+    if frame.empty:
+        return header
+    cols = [quoted(arrow(frame[c].astype("str")), ",") for c in frame.columns]
+    body = concat([concat(cols, ","), "\n"])
+    return header + byte_range(body, 0, len(body))
 
 
 def _elements(
@@ -170,53 +187,73 @@ def _elements(
     return concat(parts)
 
 
-def xml_fragments(cut: StateCut) -> dict[str, np.ndarray]:
+def xml_fragments(tables: dict[str, pd.DataFrame]) -> dict[str, pa.Array]:
     """Per record type, the XML text of each row (students: the opening tag and fields)."""
-    students = cut.tables["students"]
+    students = tables["students"]
     fields = tuple(c for c in column_names("students") if c not in ("action", "msix_id"))
     action = students["action"].astype("str").where(students["action"] != "", "U")
-    opening = concat(
-        [
-            '  <Student action="',
-            arrow(action),
-            '">\n',
-            _elements(students, "students", fields, "    ", "\n"),
-        ]
-    )
-    out = {"students": to_objects(opening)}
+    student_fields = _elements(students, "students", fields, "    ", "\n")
+    out = {"students": concat(['  <Student action="', arrow(action), '">\n', student_fields])}
     for record_type, element in XML_ELEMENTS.items():
-        table = cut.tables[record_type]
-        cols = tuple(c for c in column_names(record_type) if c != "state_student_id")
+        table = tables[record_type]
         if table.empty:
-            out[record_type] = np.array([], dtype=object)
+            out[record_type] = arrow([])
             continue
+        cols = tuple(c for c in column_names(record_type) if c != "state_student_id")
         inner = _elements(table, record_type, cols)
-        out[record_type] = to_objects(concat([f"    <{element}>", inner, f"</{element}>\n"]))
+        out[record_type] = concat([f"    <{element}>", inner, f"</{element}>\n"])
     return out
 
 
-def xml_document(cut: StateCut, sub: Submission, fragments: dict[str, np.ndarray]) -> str:
-    """One XML submission: each <Student> with its child records nested inside."""
-    s_rows = cut.rows("students", sub.k)
-    student_rec = cut.rec["students"][s_rows]
-    head = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<Submission xmlns="{XML_NAMESPACE}" state="{sub.state}" '
-        f'created="{_created(sub.stamp)}" studentCount="{len(student_rec)}">\n'
-    )
-    count = len(student_rec)
-    texts = [fragments["students"][s_rows], np.full(count, "  </Student>\n", dtype=object)]
-    keys = [np.arange(count), np.arange(count)]
-    orders = [np.zeros(count, dtype=np.int64), np.full(count, 9)]
+def _xml_chunk(
+    cut: StateCut, a: int, b: int, keys: dict[str, np.ndarray]
+) -> tuple[bytes, np.ndarray]:
+    """Students a..b of the state with their child records, in file order: the bytes and the
+    byte offset where each student starts (plus the end)."""
+    student_keys = keys["students"][a:b]
+    tables = {"students": cut.tables["students"].iloc[a:b]}
+    owner = [np.arange(b - a), np.arange(b - a)]
+    order = [np.zeros(b - a, dtype=np.int64), np.full(b - a, 9)]
     for n, record_type in enumerate(XML_ELEMENTS, start=1):
-        rows = cut.rows(record_type, sub.k)
-        texts.append(fragments[record_type][rows])
-        keys.append(np.searchsorted(student_rec, cut.rec[record_type][rows]))
-        orders.append(np.full(rows.stop - rows.start, n))
-    key = np.concatenate(keys)
-    order = np.concatenate(orders)
-    sort = np.lexsort((np.arange(len(key)), order, key))
-    return head + "".join(np.concatenate(texts)[sort].tolist()) + "</Submission>\n"
+        lo, hi = np.searchsorted(keys[record_type], [student_keys[0], student_keys[-1] + 1])
+        tables[record_type] = cut.tables[record_type].iloc[lo:hi]
+        owner.append(np.searchsorted(student_keys, keys[record_type][lo:hi]))
+        order.append(np.full(hi - lo, n))
+    fragments = xml_fragments(tables)
+    closing = arrow(np.full(b - a, "  </Student>\n", dtype=object))
+    parts = [fragments["students"], closing, *(fragments[t] for t in XML_ELEMENTS)]
+    owners = np.concatenate(owner)
+    sort = np.lexsort((np.arange(len(owners)), np.concatenate(order), owners))
+    body = pa.concat_arrays(parts).take(pa.array(sort))
+    offsets = np.frombuffer(body.buffers()[1], dtype=np.int64)[body.offset :]
+    starts = offsets[np.searchsorted(owners[sort], np.arange(b - a + 1))]
+    return byte_range(body, 0, len(body)), starts - starts[0]
+
+
+def _write_xml(folder: Path, cut: StateCut) -> list[tuple[Submission, list[Path]]]:
+    """All XML submissions of a state, built CHUNK_STUDENTS students at a time."""
+    base = 1 + max((int(r.max()) for r in cut.rec.values() if len(r)), default=0)
+    keys = {t: cut.k[t] * base + cut.rec[t] for t in cut.tables}
+    paths = {sub.k: folder / f"{sub.state}_{sub.stamp}.xml" for sub in cut.submissions}
+    for sub in cut.submissions:
+        rows = cut.rows("students", sub.k)
+        head = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<Submission xmlns="{XML_NAMESPACE}" state="{sub.state}" '
+            f'created="{_created(sub.stamp)}" studentCount="{rows.stop - rows.start}">\n'
+        )
+        paths[sub.k].write_bytes(head.encode("utf-8"))
+    n_students = len(cut.tables["students"])
+    for a in range(0, n_students, CHUNK_STUDENTS):
+        b = min(a + CHUNK_STUDENTS, n_students)
+        data, starts = _xml_chunk(cut, a, b, keys)
+        for k, lo, hi in _runs(cut.k["students"][a:b]):
+            with paths[k].open("ab") as handle:
+                handle.write(data[starts[lo] : starts[hi]])
+    for path in paths.values():
+        with path.open("ab") as handle:
+            handle.write(b"</Submission>\n")
+    return [(sub, [paths[sub.k]]) for sub in cut.submissions]
 
 
 def _created(stamp: str) -> str:

@@ -223,6 +223,9 @@ def draw_stays(rng: np.random.Generator, kids: Children, states: list[str]) -> S
     withdrawn = np.where(is_last, -1, withdrawn)
     sy = cal.school_year_start(enrolled)
     sy0 = sy[np.append(True, child[1:] != child[:-1])]
+    span = sy[np.append(child[1:] != child[:-1], True)] - sy0
+    grade0 = np.minimum(grade0, 12 - span)  # nobody ages past grade 12 within the data
+    grade0[followers] = grade0[followers - 1]
     kids.birth[:] = cal.from_ymd(sy0 - 6 - grade0, np.full(n, 9), np.full(n, 2)) + birth_offset
     kids.birth[followers] = kids.birth[followers - 1]
     grade = np.clip(sy - kindergarten_year(kids.birth)[child], 0, 12)

@@ -66,6 +66,11 @@ def xml_escaped(values: pa.Array) -> pa.Array:
     return pc.replace_substring(out, ">", "&gt;")
 
 
-def to_objects(values: pa.Array) -> np.ndarray:
-    """Python strings (numpy object array), for slicing per submission and joining."""
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+def byte_range(values: pa.Array, start: int, stop: int) -> bytes:
+    """The UTF-8 bytes of values[start:stop] laid end to end (no separator added)."""
+    if stop <= start:
+        return b""
+    offsets_buffer, data_buffer = values.buffers()[1:3]
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)
+    first, last = offsets[values.offset + start], offsets[values.offset + stop]
+    return data_buffer.slice(int(first), int(last - first)).to_pybytes()
