@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,12 +80,14 @@ class SiteReport:
     site_dir: Path
     pages: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
     suppressed_cells: int = 0
 
     def counts(self) -> dict[str, int]:
         return {
             "pages": len(self.pages),
             "relations_missing": len(set(self.missing)),
+            "pages_unreadable": len(self.unreadable),
             "suppressed_cells": self.suppressed_cells,
         }
 
@@ -93,6 +95,8 @@ class SiteReport:
         notes = [f"site: {self.site_dir / 'index.html'}"]
         if self.missing:
             notes.append("not built yet: " + ", ".join(sorted(set(self.missing))))
+        if self.unreadable:
+            notes.append("could not be read: " + ", ".join(self.unreadable))
         return notes
 
 
@@ -139,15 +143,23 @@ def _read_pages(settings: Settings, report: SiteReport) -> dict[str, tuple[str, 
         con = duckdb.connect()  # an empty in-memory database: every relation is "not built yet"
     else:
         con = db.connect(settings.warehouse, read_only=True)
+    builders: dict[str, Callable[[], tuple[str, list[Section]]]] = {
+        "index.html": lambda: _overview_page(data.overview(con, min_cell), settings, report),
+        "moves.html": lambda: _moves_page(data.moves_monthly(con, min_cell), report),
+        "monthly.html": lambda: _monthly_page(data.moves_monthly(con, min_cell), report),
+        "credits.html": lambda: _credits_page(data.credit_accrual(con, min_cell), report),
+        "quality.html": lambda: _quality_page(data.quality(con, min_cell), report),
+    }
+    pages = {}
     try:
-        moves = data.moves_monthly(con, min_cell)
-        pages = {
-            "index.html": _overview_page(data.overview(con, min_cell), settings, report),
-            "moves.html": _moves_page(moves, report),
-            "monthly.html": _monthly_page(moves, report),
-            "credits.html": _credits_page(data.credit_accrual(con, min_cell), report),
-            "quality.html": _quality_page(data.quality(con, min_cell), report),
-        }
+        for file_name, build in builders.items():
+            try:
+                pages[file_name] = build()
+            except duckdb.Error as exc:  # a relation of another shape: say so, build the rest
+                problem = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                log.warning("report page %s could not be read: %s", file_name, problem)
+                report.unreadable.append(file_name)
+                pages[file_name] = ("", [Section("Could not be read", text=problem)])
     finally:
         con.close()
     return pages

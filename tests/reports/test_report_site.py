@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
 from msix.settings import Settings, get_settings
 from reports.site import PAGES, build_site
 
@@ -93,3 +95,18 @@ def test_docs_links_point_at_generated_docs(analyst_settings: Settings) -> None:
     index = (analyst_settings.reports_dir / "index.html").read_text(encoding="utf-8")
     assert 'href="../artifacts/dbt/manual__1/marts/index.html"' in index
     assert "Great Expectations Data Docs: not generated yet" in index
+
+
+def test_a_relation_of_another_shape_spoils_only_its_page(
+    tmp_path: Path, make_warehouse: Callable[..., Path]
+) -> None:
+    warehouse = make_warehouse(tmp_path / "msix.duckdb")
+    con = duckdb.connect(str(warehouse))
+    con.execute("alter table marts.dq_issue rename column severity to level")
+    con.close()
+    report = build_site(get_settings(warehouse=warehouse))
+    assert report.unreadable == ["quality.html"]
+    assert report.counts()["pages_unreadable"] == 1
+    quality = (tmp_path / "reports" / "quality.html").read_text(encoding="utf-8")
+    assert "Could not be read" in quality and "BinderException" in quality
+    assert "flow-matrix" in (tmp_path / "reports" / "moves.html").read_text(encoding="utf-8")
