@@ -156,13 +156,21 @@ def _read_pages(settings: Settings, report: SiteReport) -> dict[str, tuple[str, 
             try:
                 pages[file_name] = build()
             except duckdb.Error as exc:  # a relation of another shape: say so, build the rest
-                problem = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                problem = _describe(exc)
                 log.warning("report page %s could not be read: %s", file_name, problem)
                 report.unreadable.append(file_name)
                 pages[file_name] = ("", [Section("Could not be read", text=problem)])
     finally:
         con.close()
     return pages
+
+
+def _describe(exc: duckdb.Error) -> str:
+    """The error's type, and its message only when it is about names (a conversion error can
+    quote a value from a student row, so its message is never shown)."""
+    if isinstance(exc, duckdb.BinderException | duckdb.CatalogException):
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return f"{type(exc).__name__} (message withheld: it may quote a value)"
 
 
 def published_totals(
