@@ -59,10 +59,10 @@ def write_state(
     paths: dict[int, list[Path]] = {sub.k: [] for sub in cut.submissions}
     stamps = {sub.k: sub.stamp for sub in cut.submissions}
     for t in RECORD_TYPES:
-        table, ks = cut.tables[t], cut.k[t]
-        for a in range(0, len(table), CHUNK_ROWS):
-            b = min(a + CHUNK_ROWS, len(table))
-            header, body = delimited_lines(table.iloc[a:b], t, layout, newline)
+        ks = cut.k[t]
+        for a in range(0, cut.count(t), CHUNK_ROWS):
+            b = min(a + CHUNK_ROWS, cut.count(t))
+            header, body = delimited_lines(cut.frame(t, a, b), t, layout, newline)
             for k, lo, hi in _runs(ks[a:b]):
                 path = folder / f"{cut.state}_{stamps[k]}_{t}.csv"
                 if not paths[k] or paths[k][-1] != path:
@@ -211,12 +211,12 @@ def _xml_chunk(
     """Students a..b of the state with their child records, in file order: the bytes and the
     byte offset where each student starts (plus the end)."""
     student_keys = keys["students"][a:b]
-    tables = {"students": cut.tables["students"].iloc[a:b]}
+    tables = {"students": cut.frame("students", a, b)}
     owner = [np.arange(b - a), np.arange(b - a)]
     order = [np.zeros(b - a, dtype=np.int64), np.full(b - a, 9)]
     for n, record_type in enumerate(XML_ELEMENTS, start=1):
         lo, hi = np.searchsorted(keys[record_type], [student_keys[0], student_keys[-1] + 1])
-        tables[record_type] = cut.tables[record_type].iloc[lo:hi]
+        tables[record_type] = cut.frame(record_type, int(lo), int(hi))
         owner.append(np.searchsorted(student_keys, keys[record_type][lo:hi]))
         order.append(np.full(hi - lo, n))
     fragments = xml_fragments(tables)
@@ -233,7 +233,7 @@ def _xml_chunk(
 def _write_xml(folder: Path, cut: StateCut) -> list[tuple[Submission, list[Path]]]:
     """All XML submissions of a state, built CHUNK_STUDENTS students at a time."""
     base = 1 + max((int(r.max()) for r in cut.rec.values() if len(r)), default=0)
-    keys = {t: cut.k[t] * base + cut.rec[t] for t in cut.tables}
+    keys = {t: cut.k[t] * base + cut.rec[t] for t in cut.k}
     paths = {sub.k: folder / f"{sub.state}_{sub.stamp}.xml" for sub in cut.submissions}
     for sub in cut.submissions:
         rows = cut.rows("students", sub.k)
@@ -243,7 +243,7 @@ def _write_xml(folder: Path, cut: StateCut) -> list[tuple[Submission, list[Path]
             f'created="{_created(sub.stamp)}" studentCount="{rows.stop - rows.start}">\n'
         )
         paths[sub.k].write_bytes(head.encode("utf-8"))
-    n_students = len(cut.tables["students"])
+    n_students = cut.count("students")
     for a in range(0, n_students, CHUNK_STUDENTS):
         b = min(a + CHUNK_STUDENTS, n_students)
         data, starts = _xml_chunk(cut, a, b, keys)

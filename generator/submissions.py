@@ -43,18 +43,38 @@ class Submission:
 
 @dataclass
 class StateCut:
-    """All submissions of one state. Each table's rows are ordered by (k, record, row)."""
+    """All submissions of one state.
+
+    Per record type: `base` holds each distinct row once as contract text; the rows sent are
+    `index` (positions in `base`) ordered by submission `k`, then state record `rec`. An
+    enrollment re-sent before its withdrawal was known has the withdrawal date blanked
+    (`blank_withdrawal`).
+    """
 
     state: str
     submissions: list[Submission]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # contract text columns
-    k: dict[str, np.ndarray] = field(default_factory=dict)  # submission index of each row
-    rec: dict[str, np.ndarray] = field(default_factory=dict)  # state record of each row
+    base: dict[str, pd.DataFrame] = field(default_factory=dict)
+    index: dict[str, np.ndarray] = field(default_factory=dict)
+    k: dict[str, np.ndarray] = field(default_factory=dict)
+    rec: dict[str, np.ndarray] = field(default_factory=dict)
+    blank_withdrawal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def rows(self, record_type: str, k: int) -> slice:
-        """The rows of `record_type` in submission `k`."""
+        """The positions of the rows of `record_type` sent in submission `k`."""
         lo, hi = np.searchsorted(self.k[record_type], [k, k + 1])
         return slice(int(lo), int(hi))
+
+    def count(self, record_type: str) -> int:
+        return len(self.index[record_type])
+
+    def frame(self, record_type: str, start: int, stop: int) -> pd.DataFrame:
+        """Sent rows start..stop of a record type as contract text, in file order."""
+        table = self.base[record_type].iloc[self.index[record_type][start:stop]]
+        table = table.reset_index(drop=True)
+        if record_type == "enrollments":
+            blank = self.blank_withdrawal[start:stop]
+            table["withdrawal_date"] = table["withdrawal_date"].where(~blank, "")
+        return table
 
 
 def credits_text(hundredths: np.ndarray) -> pd.Series:
@@ -179,16 +199,14 @@ def _state_cut(
     early = incomplete[inc_rec] & first_time & (first_k[inc_rec] < n - 1) & ~is_d
     student_rows.loc[early, "middle_name"] = ""
     student_rows.loc[early, "birth_city"] = ""
-    parts = {"students": (student_rows, inc_k, inc_rec)}
+    base = {"students": student_rows}
+    parts = {"students": (np.arange(len(inc_k)), inc_k, inc_rec)}
     ssid = world.records["state_student_id"].to_numpy()
     for t, f in mine.items():
+        base[t] = to_text(f, t)
+        base[t]["state_student_id"] = ssid[f["rec"].to_numpy()]
         row, k = _expand(f["rec"].to_numpy(), ks[t], *changes[t])
-        text = to_text(f.iloc[row].reset_index(drop=True), t)
-        if t == "enrollments":
-            text["withdrawal_date"] = text["withdrawal_date"].where(k_wd[row] <= k, "")
-        rec = f["rec"].to_numpy()[row]
-        text["state_student_id"] = ssid[rec]
-        parts[t] = (text, k, rec)
+        parts[t] = (row, k, f["rec"].to_numpy()[row])
     subs = [
         Submission(
             state=st,
@@ -202,7 +220,9 @@ def _state_cut(
     ]
     if n >= 4:
         k_b = n // 2
-        parts = _with_late_rows(parts, k_b, n, first_k, world.records["dup_of"].to_numpy() >= 0)
+        dup = world.records["dup_of"].to_numpy() >= 0
+        parts = _with_late_rows(parts, k_b, n, first_k, dup)
+        base["students"], parts["students"] = _late_students_upserted(student_rows, parts, n)
         day = int(stamps[k_b]) + 3
         subs.append(
             Submission(
@@ -214,16 +234,32 @@ def _state_cut(
                 k=n,
             )
         )
-    cut = StateCut(state=st, submissions=subs)
-    for t, (table, k, rec) in parts.items():
+    e_row, e_k, _ = parts["enrollments"]
+    as_of = np.where(e_k == n, n // 2, e_k)  # the late file is a snapshot as of n // 2
+    blank = k_wd[e_row] > as_of
+    cut = StateCut(state=st, submissions=subs, base=base)
+    for t, (row, k, rec) in parts.items():
         order = np.lexsort((np.arange(len(k)), rec, k))
-        cut.tables[t] = table.iloc[order].reset_index(drop=True)
-        cut.k[t] = k[order]
-        cut.rec[t] = rec[order]
+        cut.index[t], cut.k[t], cut.rec[t] = row[order], k[order], rec[order]
+        if t == "enrollments":
+            cut.blank_withdrawal = blank[order]
     return cut
 
 
-Parts = dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]
+Parts = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # base row, k, rec per sent row
+
+
+def _late_students_upserted(
+    student_rows: pd.DataFrame, parts: Parts, n: int
+) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Student rows with copies for the late file (action `U`, never `I`), and their parts."""
+    row, ks, rec = parts["students"]
+    late = ks == n
+    extra = student_rows.iloc[row[late]].copy()
+    extra["action"] = np.where(extra["action"] == "D", "D", "U")
+    row = row.copy()
+    row[late] = len(student_rows) + np.arange(int(late.sum()))
+    return pd.concat([student_rows, extra], ignore_index=True), (row, ks, rec)
 
 
 def _with_late_rows(parts: Parts, k_b: int, n: int, first_k: np.ndarray, dup: np.ndarray) -> Parts:
@@ -237,16 +273,13 @@ def _with_late_rows(parts: Parts, k_b: int, n: int, first_k: np.ndarray, dup: np
     later = np.unique(inc_rec[inc_k > k_b])
     chosen = later[(first_k[later] <= k_b) & ~dup[later]][::3]
     out: Parts = {}
-    for t, (table, ks, rec) in parts.items():
+    for t, (row, ks, rec) in parts.items():
         keep = (ks <= k_b) & np.isin(rec, chosen)
         latest = np.full(len(dup), -1)
         np.maximum.at(latest, rec[keep], ks[keep])
         pick = np.flatnonzero(keep & (ks == latest[rec]))
-        late = table.iloc[pick].reset_index(drop=True)
-        if t == "students":
-            late["action"] = np.where(late["action"] == "D", "D", "U")
         out[t] = (
-            pd.concat([table, late], ignore_index=True),
+            np.concatenate([row, row[pick]]),
             np.concatenate([ks, np.full(len(pick), n)]),
             np.concatenate([rec, rec[pick]]),
         )
