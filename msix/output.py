@@ -56,8 +56,9 @@ def print_table(
         from rich.table import Table
 
         table = Table(title=title, title_justify="left")
-        for name in columns:
-            table.add_column(name)
+        for i, name in enumerate(columns):
+            numeric = all(_is_number(row[i]) for row in rows if row[i] is not None)
+            table.add_column(name, justify="right" if rows and numeric else "left")
         for row in rows:
             table.add_row(*(display(v) for v in row))
         if not rows:
@@ -71,6 +72,10 @@ def print_table(
     if not rows:
         stream.write("(none)\n")
     stream.write("\n")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def print_fields(
