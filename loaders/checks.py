@@ -36,10 +36,7 @@ def show_format(date_format: str) -> str:
 
 def _cleaned(column: Column, layout: Layout, present: set[str], ref: str) -> str:
     """The cleaned text value of one contract column, read from `<ref><name>`."""
-    if column.name not in present:
-        value = "null::varchar"
-    else:
-        value = f"nullif(trim({ref}{column.name}), '')"
+    value = "null::varchar" if column.name not in present else f"nullif({ref}{column.name}, '')"
     crosswalk = layout.codes.get(column.name)
     if crosswalk and column.name in present:
         whens = " ".join(f"when {lit(k)} then {lit(v)}" for k, v in crosswalk.items())
@@ -48,44 +45,41 @@ def _cleaned(column: Column, layout: Layout, present: set[str], ref: str) -> str
 
 
 def _typed(column: Column, layout: Layout, record_type: str) -> str:
-    """The raw-layer value of one cleaned column (`c.<name>` in the checked relation)."""
-    ref = f"c.{column.name}"
+    """The raw-layer value of one cleaned column (the column of that name in `cleaned`).
+    Only rows whose checks pass are loaded, so a NULL here means the value was missing."""
+    ref = column.name
     if column.kind == "date":
         return date_sql(ref, layout.date_format)
     if record_type == "students" and column.name == "action":
         return f"coalesce({ref}, 'U')"
     if sql_type(column) != "varchar":
-        return f"cast({ref} as {sql_type(column)})"
+        return f"try_cast({ref} as {sql_type(column)})"
     return ref
 
 
-def _digits(v: str) -> str:
-    """True when a non-empty text holds only ASCII digits (cheaper than a regular expression)."""
-    return f"ltrim({v}, '0123456789') = ''"
-
-
-def _no_dash(v: str) -> str:
-    return f"replace({v}, '-', '')"
+def _digits(v: str, count: str = "+") -> str:
+    """True when a text holds only ASCII digits (`count`: a regular-expression quantifier)."""
+    return f"regexp_full_match({v}, '[0-9]{count}')"
 
 
 def date_sql(v: str, date_format: str) -> str:
     """The DATE of a text in the layout's format (NULL when it is not one)."""
-    if date_format == CANONICAL_DATE_FORMAT:
-        return (
-            f"case when strlen({v}) = 10 and substr({v}, 5, 1) = '-' and substr({v}, 8, 1) = '-' "
-            f"then try_cast({v} as date) end"
-        )
-    return f"try_strptime({v}, {lit(date_format)})::date"
+    parsed = f"try_strptime({v}, {lit(date_format)})::date"
+    if date_format == CANONICAL_DATE_FORMAT:  # exactly YYYY-MM-DD, no single-digit parts
+        return f"case when strlen({v}) = 10 then {parsed} end"
+    return parsed
 
 
-def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, str]]:
+def _rules(
+    column: Column, layout: Layout, record_type: str, nul_bytes: bool = True
+) -> list[tuple[str, str]]:
     """(condition that is true when the value breaks a rule, reason), in the order checked.
 
     Conditions use only functions that never raise (SQL does not promise to stop at the first
     false operand of AND)."""
     v = column.name
     rules = []
-    if column.kind == "text":
+    if column.kind == "text" and nul_bytes:
         rules.append((f"contains({v}, chr(0))", "contains a NUL character"))
     if column.required:
         missing = f"{v} is null"
@@ -101,12 +95,12 @@ def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, 
     if column.kind == "date":
         rules.append(
             (
-                f"{date_sql(v, layout.date_format)} is null",
+                f"t_{v} is null",
                 f"bad date (expected {show_format(layout.date_format)})",
             )
         )
     elif column.kind == "month":
-        shape = f"strlen({v}) = 7 and substr({v}, 5, 1) = '-' and {_digits(_no_dash(v))}"
+        shape = f"regexp_full_match({v}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"
         rules.append(
             (
                 f"not ({shape} and substr({v}, 6, 2) between '01' and '12')",
@@ -121,15 +115,12 @@ def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, 
     elif column.kind == "digits":
         rules.append(
             (
-                f"not (strlen({v}) = {column.digits} and {_digits(v)})",
+                f"not {_digits(v, '{' + str(column.digits) + '}')}",
                 f"wrong type (expected {column.digits} digits)",
             )
         )
     elif column.kind == "decimal":
-        shape = (
-            f"ltrim({v}, '0123456789.') = '' and strlen({v}) - strlen(replace({v}, '.', '')) <= 1 "
-            f"and (strpos({v}, '.') = 0 or strlen({v}) - strpos({v}, '.') between 1 and 2)"
-        )
+        shape = f"regexp_full_match({v}, '[0-9]{{0,2}}([.][0-9]{{1,2}})?')"
         rules.append(
             (
                 f"not ({shape} and coalesce(try_cast({v} as double) between {column.minimum} and {column.maximum}, false))",
@@ -139,7 +130,7 @@ def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, 
     elif column.kind == "integer":
         rules.append(
             (
-                f"not (strlen({v}) <= 9 and {_digits(v)} "
+                f"not ({_digits(v, '{1,9}')} "
                 f"and coalesce(try_cast({v} as bigint) between {column.minimum} and {column.maximum}, false))",
                 f"wrong type (expected a whole number {column.minimum:g} to {column.maximum:g})",
             )
@@ -147,7 +138,7 @@ def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, 
     if v == "school_year":
         rules.append(
             (
-                f"not (strlen({v}) = 9 and substr({v}, 5, 1) = '-' and {_digits(_no_dash(v))} "
+                f"not (regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{4}}') "
                 f"and coalesce(try_cast(right({v}, 4) as integer) = try_cast(left({v}, 4) as integer) + 1, false))",
                 "bad school year (expected YYYY-YYYY of consecutive years)",
             )
@@ -155,59 +146,57 @@ def _rules(column: Column, layout: Layout, record_type: str) -> list[tuple[str, 
     return rules
 
 
-def _problem(record_type: str, layout: Layout) -> str:
-    """`field<TAB>reason` of the first broken rule of a cleaned row, NULL when none."""
+def _problem(record_type: str, layout: Layout, nul_bytes: bool) -> str:
+    """`field<TAB>reason` of the first broken rule of a cleaned row, NULL when none.
+    Without `nul_bytes` (the file holds no NUL byte) the NUL rules are left out."""
     whens = []
     for column in COLUMNS[record_type]:
-        for condition, reason in _rules(column, layout, record_type):
+        for condition, reason in _rules(column, layout, record_type, nul_bytes):
             if reason != MISSING:  # every other rule is about a value that is there
                 condition = f"{column.name} is not null and ({condition})"
             whens.append(f"when {condition} then {lit(column.name + chr(9) + reason)}")
-    whens.append(
-        f"when contains(extra, chr(0)) then {lit('extra' + chr(9) + 'contains a NUL character')}"
-    )
+    if nul_bytes:
+        nul = lit("extra" + chr(9) + "contains a NUL character")
+        whens.append(f"when contains(extra, chr(0)) then {nul}")
     whens.append(
         f"when length(extra) > {MAX_EXTRA} then {lit('extra' + chr(9) + 'unknown columns too long')}"
     )
     return "case " + "\n    ".join(whens) + " end"
 
 
-def checked_select(record_type: str, layout: Layout, present: set[str], source: str) -> str:
-    """A SELECT over `source` (staged text): `line_no`, `extra`, the text as read (`r_<column>`)
-    and `problem`, the first broken rule of the cleaned row (NULL for a good row)."""
+def checked_select(
+    record_type: str, layout: Layout, present: set[str], source: str, nul_bytes: bool = True
+) -> str:
+    """A SELECT over `source` (staged text): `line_no`, `extra`, the text as read (`r_<column>`),
+    the typed values (`t_<column>`) and `problem`, the first broken rule of the row (NULL for a
+    good row). Each value is parsed once, here; the load copies the typed values."""
+    columns = COLUMNS[record_type]
     raw = "".join(f", src.{c} as r_{c}" for c in sorted(present))
-    cleaned = ",\n    ".join(
-        f"{_cleaned(c, layout, present, 'src.')} as {c.name}" for c in COLUMNS[record_type]
-    )
+    cleaned = ",\n    ".join(f"{_cleaned(c, layout, present, 'src.')} as {c.name}" for c in columns)
+    typed = ",\n    ".join(f"{_typed(c, layout, record_type)} as t_{c.name}" for c in columns)
     kept = "".join(f", r_{c}" for c in sorted(present))
+    kept += "".join(f", t_{c.name}" for c in columns)
     return (
         f"with cleaned as (\n  select src.line_no, src.extra{raw},\n    {cleaned}\n"
-        f"  from {source} as src\n)\n"
-        f"select line_no, extra{kept},\n  {_problem(record_type, layout)} as problem from cleaned"
+        f"  from {source} as src\n),\n"
+        f"typed as (\n  select *,\n    {typed}\n  from cleaned\n)\n"
+        f"select line_no, extra{kept},\n  {_problem(record_type, layout, nul_bytes)} as problem\n"
+        "from typed"
     )
 
 
 def insert_loaded_sql(
-    record_type: str,
-    layout: Layout,
-    present: set[str],
-    checked: str,
-    line_no: str,
-    lineage: tuple[str, str, str, datetime],
+    record_type: str, checked: str, line_no: str, lineage: tuple[str, str, str, datetime]
 ) -> str:
-    """Insert the good rows of a checked table into `raw.<type>`, typed, with lineage
+    """Insert the good rows of a checked table into `raw.<type>` with lineage
     (`lineage` = load id, file name, state, stamp; `line_no` = SQL for the row's line)."""
     load_id, file_name, state, stamp = lineage
-    cleaned = ", ".join(
-        f"{_cleaned(col, layout, present, 'c.r_')} as {col.name}" for col in COLUMNS[record_type]
-    )
-    typed = ", ".join(f"{_typed(col, layout, record_type)}" for col in COLUMNS[record_type])
+    typed = ", ".join(f"c.t_{col.name}" for col in COLUMNS[record_type])
     return (
         f"insert into raw.{record_type}\n"
-        f"select {lit(load_id)}, {lit(file_name)}, c.line_no, {lit(state)}, "
+        f"select {lit(load_id)}, {lit(file_name)}, {line_no}, {lit(state)}, "
         f"{lit(stamp.isoformat(sep=' '))}::timestamp,\n  {typed}, c.extra::json\n"
-        f"from (select {line_no} as line_no, c.extra, {cleaned}\n"
-        f"  from {checked} as c where c.problem is null) as c"
+        f"from {checked} as c where c.problem is null"
     )
 
 

@@ -93,6 +93,15 @@ def as_utf8(path: Path, encoding: str) -> Iterator[Path]:
         yield target
 
 
+def has_nul_byte(path: Path) -> bool:
+    """True when the file holds a NUL byte anywhere (only then are the per-value NUL rules run)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
@@ -145,7 +154,7 @@ def load_csv(
     )
     present = set(mapping.contract)
     try:
-        stage_checked(con, record_type, layout, present, source)
+        stage_checked(con, record_type, layout, present, source, has_nul_byte(path))
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise FileRejected(csv_error_reason(exc)) from None
     if "state" in mapping.unknown:

@@ -71,7 +71,8 @@ def load_fixed_width(
             f"layout {layout.source} has no positions for required {', '.join(missing)}"
         )
     cuts = ", ".join(
-        f"substr(line, {start}, {width}) as {name}" for name, (start, width) in positions.items()
+        f"trim(substr(line, {start}, {width})) as {name}"
+        for name, (start, width) in positions.items()
     )
     source = f"(select line_no, {cuts}, null::varchar as extra from {LINES})"
     for batch in line_batches(path, layout.encoding):

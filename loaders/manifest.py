@@ -40,24 +40,15 @@ class Seen:
 
 def seen(con: duckdb.DuckDBPyConnection, file_name: str, digest: str) -> Seen:
     """Look the file up in the manifest."""
-    same = con.execute(
-        "select count(*) from raw.load_manifest where file_name = ? and checksum = ?",
-        [file_name, digest],
+    row = con.execute(
+        "select count(*) filter (where file_name = $name and checksum = $digest), "
+        "min(file_name) filter (where checksum = $digest and status = 'loaded'), "
+        "count(*) filter (where file_name = $name and checksum <> $digest and status = 'loaded') "
+        "from raw.load_manifest",
+        {"name": file_name, "digest": digest},
     ).fetchone()
-    loaded = con.execute(
-        "select min(file_name) from raw.load_manifest where checksum = ? and status = 'loaded'",
-        [digest],
-    ).fetchone()
-    other = con.execute(
-        "select count(*) from raw.load_manifest "
-        "where file_name = ? and checksum <> ? and status = 'loaded'",
-        [file_name, digest],
-    ).fetchone()
-    return Seen(
-        same_file=bool(same and same[0]),
-        loaded_as=loaded[0] if loaded else None,
-        name_loaded_other_bytes=bool(other and other[0]),
-    )
+    same, loaded_as, other = row if row else (0, None, 0)
+    return Seen(same_file=bool(same), loaded_as=loaded_as, name_loaded_other_bytes=bool(other))
 
 
 def record(

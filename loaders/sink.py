@@ -39,12 +39,18 @@ CHECKED = "_msix_checked"
 
 
 def stage_checked(
-    con: duckdb.DuckDBPyConnection, record_type: str, layout: Layout, present: set[str], source: str
+    con: duckdb.DuckDBPyConnection,
+    record_type: str,
+    layout: Layout,
+    present: set[str],
+    source: str,
+    nul_bytes: bool = True,
 ) -> None:
-    """Check every row of `source` once, in SQL, into the temporary table `CHECKED`."""
+    """Check every row of `source` once, in SQL, into the temporary table `CHECKED`
+    (`nul_bytes=False` when the source cannot hold a NUL: the NUL rules are left out)."""
     con.execute(
         f"create or replace temp table {CHECKED} as "
-        + checked_select(record_type, layout, present, source)
+        + checked_select(record_type, layout, present, source, nul_bytes)
     )
 
 
@@ -59,9 +65,7 @@ def insert_staged(
 ) -> None:
     """Good rows of `CHECKED` to `raw.<type>`, broken rows to `raw.quarantine`; then drop it."""
     parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
-    loaded = con.execute(
-        insert_loaded_sql(record_type, layout, present, CHECKED, line_no, parts)
-    ).fetchone()
+    loaded = con.execute(insert_loaded_sql(record_type, CHECKED, line_no, parts)).fetchone()
     counts.loaded += int(loaded[0]) if loaded else 0
     broken = con.execute(f"select count(*) from {CHECKED} where problem is not null").fetchone()
     if broken and broken[0]:
@@ -80,9 +84,10 @@ def insert_checked(
     source: str,
     lineage: Lineage,
     counts: RowCounts,
+    nul_bytes: bool = True,
 ) -> None:
     """Check every row of `source` (with its own `line_no`); good rows to raw, broken to quarantine."""
-    stage_checked(con, record_type, layout, present, source)
+    stage_checked(con, record_type, layout, present, source, nul_bytes)
     insert_staged(con, record_type, layout, present, lineage, counts)
 
 
@@ -101,7 +106,8 @@ def insert_arrow(
     present = {name for name in batch.column_names if name not in ("line_no", "extra")}
     con.register(BATCH, batch)
     try:
-        insert_checked(con, record_type, layout, present, BATCH, lineage, counts)
+        # text parsed from XML cannot hold a NUL character (XML 1.0 forbids it)
+        insert_checked(con, record_type, layout, present, BATCH, lineage, counts, nul_bytes=False)
     finally:
         con.unregister(BATCH)
 
