@@ -74,10 +74,11 @@ def test_deleted_state_record_leaves_the_other_state(built: Path) -> None:
 def test_credits_sum_exactly_across_states(built: Path) -> None:
     rows = query(
         built,
-        "select credits_granted_total, credits_in_progress, credits_mathematics, states"
+        "select credits_granted_total, credits_in_progress, credits_attempted_in_progress,"
+        " credits_mathematics, states"
         f" from marts.rpt_credit_accrual where msix_id = '{ROSA}'",
     )
-    assert rows == [(Decimal("1.75"), Decimal("0.50"), Decimal("0.50"), ["FL", "TX"])]
+    assert rows == [(Decimal("1.75"), 1, Decimal("0.50"), Decimal("0.50"), ["FL", "TX"])]
     types = query(
         built,
         "select distinct data_type from information_schema.columns where table_schema = 'marts'"

@@ -1,5 +1,5 @@
 -- One row per secondary student (a course record, or an enrollment in grades 9-12): credits
--- granted in total and by subject area, credits of courses still in progress, and the states
+-- granted in total and by subject area, courses still in progress (count and credits), and the states
 -- the courses came from. Credits are DECIMAL, summed exactly.
 
 with
@@ -32,7 +32,7 @@ course_totals as (
         msix_id,
         sum(coalesce(credits_granted, 0)) as credits_granted_total,
         sum(coalesce(credits_attempted, 0)) as credits_attempted_total,
-        sum(case when in_progress then coalesce(credits_attempted, 0) else 0 end) as credits_in_progress,
+        sum(case when in_progress then coalesce(credits_attempted, 0) else 0 end) as credits_attempted_in_progress,
         count(*) as courses_total,
         count(*) filter (where in_progress) as courses_in_progress,
         sum(case when subject_area = '01' then coalesce(credits_granted, 0) else 0 end) as credits_english,
@@ -61,9 +61,11 @@ final as (
         cast(secondary_students.msix_id as varchar) as msix_id,
         cast(coalesce(course_totals.credits_granted_total, 0) as decimal(8, 2)) as credits_granted_total,
         cast(coalesce(course_totals.credits_attempted_total, 0) as decimal(8, 2)) as credits_attempted_total,
-        cast(coalesce(course_totals.credits_in_progress, 0) as decimal(8, 2)) as credits_in_progress,
+        cast(coalesce(course_totals.courses_in_progress, 0) as integer) as credits_in_progress,
+        cast(
+            coalesce(course_totals.credits_attempted_in_progress, 0) as decimal(8, 2)
+        ) as credits_attempted_in_progress,
         cast(coalesce(course_totals.courses_total, 0) as integer) as courses_total,
-        cast(coalesce(course_totals.courses_in_progress, 0) as integer) as courses_in_progress,
         cast(coalesce(course_totals.credits_english, 0) as decimal(8, 2)) as credits_english,
         cast(coalesce(course_totals.credits_mathematics, 0) as decimal(8, 2)) as credits_mathematics,
         cast(coalesce(course_totals.credits_science, 0) as decimal(8, 2)) as credits_science,
