@@ -196,7 +196,9 @@ def _state_cut(
     if st in BLANK_ACTION_STATES:
         action = np.where(is_d, "D", "")
     student_rows.insert(1, "action", action)
-    early = incomplete[inc_rec] & first_time & (first_k[inc_rec] < n - 1) & ~is_d
+    last_k = np.full(len(world.records), -1)
+    np.maximum.at(last_k, inc_rec, inc_k)
+    early = incomplete[inc_rec] & first_time & (last_k[inc_rec] > inc_k) & ~is_d
     student_rows.loc[early, "middle_name"] = ""
     student_rows.loc[early, "birth_city"] = ""
     base = {"students": student_rows}

@@ -112,3 +112,29 @@ def test_secondary_share_and_moves(generated):
     assert ((moves["from_state"] != moves["to_state"]) == (moves["is_interstate"] == "Y")).all()
     streams = set(zip(moves["from_state"], moves["to_state"], strict=True))
     assert {("TX", "MI"), ("FL", "NC"), ("CA", "WA")} <= streams
+
+
+def test_only_planted_coes_are_submitted_late(generated):
+    moves = generated.rows["moves"]
+    moves = moves[moves["qad"] != ""].copy()
+    moves["stamp_day"] = pd.to_datetime(moves["stamp"].str[:8], format="%Y%m%d")
+    moves["qad_day"] = pd.to_datetime(moves["qad"])
+    subs = generated.truth["submissions"]
+    go_live = subs[subs["kind"] == "initial"].set_index("state")["stamp"].str[:8]
+    moves["go_live"] = pd.to_datetime(moves["state"].map(go_live), format="%Y%m%d")
+    first = moves.groupby(["state", "state_student_id", "qad"]).agg(
+        first_sent=("stamp_day", "min"), qad_day=("qad_day", "first"), go_live=("go_live", "first")
+    )
+    first = first[(first["qad_day"] >= first["go_live"]) & (first["qad_day"] < first["first_sent"])]
+    late = first[(first["first_sent"] - first["qad_day"]).dt.days > 14].reset_index()
+    planted = generated.truth["planted_issues"]
+    planted = planted[planted["rule"] == "late_submission"]
+    late_keys = set(zip(late["state"], late["state_student_id"], strict=True))
+    assert late_keys == set(zip(planted["state"], planted["state_student_id"], strict=True))
+
+
+def test_some_students_are_completed_by_a_later_delta(generated):
+    students = generated.rows["students"].sort_values("stamp")
+    grouped = students.groupby(["state", "state_student_id"])["middle_name"]
+    first, last = grouped.first(), grouped.last()
+    assert ((first == "") & (last != "")).any()
