@@ -153,14 +153,16 @@ def write_xml(path: Path, students: int) -> None:
 
 
 XML_CHILD = """
-import sys, time, resource
+import sys, time
 from pathlib import Path
 from loaders.ingest import ingest_landing
 started = time.perf_counter()
 report = ingest_landing(Path(sys.argv[1]), Path(sys.argv[2]), layouts_dir=Path(sys.argv[3]))
 seconds = time.perf_counter() - started
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(seconds, peak_kb, report.counts()["rows_loaded"], report.counts()["files_rejected"])
+# VmHWM: this process's own peak (ru_maxrss would include the parent's peak from before exec)
+status = Path("/proc/self/status").read_text().splitlines()
+peak_kb = int(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+print("RESULT", seconds, peak_kb, report.counts()["rows_loaded"], report.counts()["files_rejected"])
 """
 
 
@@ -205,7 +207,8 @@ def main(argv: list[str]) -> int:
         text=True,
         check=True,
     )
-    seconds, peak_kb, loaded, rejected = child.stdout.split()
+    result = [line for line in child.stdout.splitlines() if line.startswith("RESULT ")][-1]
+    seconds, peak_kb, loaded, rejected = result.split()[1:]
     students_per_s = args.xml_students / float(seconds)
     print(
         f"XML: {args.xml_students:,} students ({xml_size / 1024**3:.2f} GB, {int(loaded):,} rows loaded, "

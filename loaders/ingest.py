@@ -12,6 +12,7 @@ committed together, so a load killed half-way leaves nothing and the rerun loads
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -50,6 +51,10 @@ class FileOutcome:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     reason: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values, small enough for an Airflow XCom."""
+        return dataclasses.asdict(self)
 
     def note(self) -> str:
         return f"{printable(self.file_name)}: {self.status}" + (

@@ -26,6 +26,7 @@ from loaders.sink import rows_to_arrow
 
 NAMESPACE = "urn:msix-warehouse:submission:1"
 BATCH_ROWS = 50_000
+FULL_CHECK_EVERY = 1000  # students between two looks for a full batch
 PRESCAN_BYTES = 64 * 1024
 CHILD_TYPES = {element: record_type for record_type, element in XML_ELEMENTS.items()}
 
@@ -62,8 +63,14 @@ def refuse_doctype(path: Path) -> None:
         raise FileRejected("XML with a DOCTYPE (DTD or entity declarations) is refused")
 
 
-def _record(element: etree._Element, record_type: str, line_no: int) -> Row:
-    """One row (line_no, contract columns in order, extra) from a record element's children."""
+def _record(
+    element: etree._Element,
+    record_type: str,
+    line_no: int,
+    records: list[etree._Element] | None = None,
+) -> Row:
+    """One row (line_no, contract columns in order, extra) from a record element's children.
+    Child record elements (`Move`, ...) are collected into `records` when it is given."""
     positions = POSITIONS[record_type]
     row: Row = [None] * (len(COLUMNS[record_type]) + 2)
     row[0] = line_no
@@ -73,7 +80,10 @@ def _record(element: etree._Element, record_type: str, line_no: int) -> Row:
         position = positions.get(tag)
         if position is not None and row[position] is None:
             row[position] = child.text
-        elif tag not in CHILD_TAGS and isinstance(tag, str):
+        elif tag in CHILD_TAGS:
+            if records is not None:
+                records.append(child)
+        elif isinstance(tag, str):
             extra = extra or {}
             extra[_local(tag)] = child.text
     if extra:
@@ -111,15 +121,14 @@ ACTION = 2  # position of action in a students row
 
 def _student(element: etree._Element, batches: _Batches) -> None:
     """Rows of one <Student> and its child records."""
-    row = _record(element, "students", batches.next_line("students"))
+    records: list[etree._Element] = []
+    row = _record(element, "students", batches.next_line("students"), records)
     action = element.get("action")
     if action is not None and row[ACTION] is None:
         row[ACTION] = action
     batches.rows["students"].append(row)
-    for child in element:
-        record_type = CHILD_TAGS.get(child.tag)
-        if record_type is None:
-            continue
+    for child in records:
+        record_type = CHILD_TAGS[child.tag]
         child_row = _record(child, record_type, batches.next_line(record_type))
         if child_row[SID] is None:
             child_row[SID] = row[SID]
@@ -180,7 +189,8 @@ def xml_batches(sub: SubmissionFile) -> Iterator[tuple[str, pa.Table]]:
             element.clear()
             while element.getprevious() is not None:
                 _drop_first(root)
-            yield from batches.full()
+            if students % FULL_CHECK_EVERY == 0:
+                yield from batches.full()
         if root is None:
             raise FileRejected("root element is not Submission")
         while len(root):

@@ -76,6 +76,7 @@ def test_discover_lists_only_new_files_and_ingest_file_loads_one(landing) -> Non
         first, landing.warehouse, landing=landing.root, layouts_dir=landing.layouts
     )
     assert (outcome.status, outcome.rows_loaded) == ("loaded", 1)
+    assert outcome.as_dict()["file_name"] == first.name
     assert discover(landing.root, landing.warehouse) == [second]
     assert discover(landing.root, landing.warehouse, states=["TX"]) == []
 

@@ -73,6 +73,7 @@ def test_a_file_that_disagrees_with_itself_or_its_name_is_rejected_whole(
 
 def test_a_rejected_xml_leaves_no_rows_even_after_full_batches(landing, monkeypatch) -> None:
     monkeypatch.setattr("loaders.xml_files.BATCH_ROWS", 2)
+    monkeypatch.setattr("loaders.xml_files.FULL_CHECK_EVERY", 1)
     students = [landing.xml_student(f"TX{i}") for i in range(5)]
     landing.write("TX", NAME, landing.xml_text(count=6, students=students))
     landing.ingest()
