@@ -172,6 +172,10 @@ def build_features(
             coalesce(f.formal[1], w.fn) as fn_canon,
             case when w.dob is null then null else strftime(w.dob, '%Y%m%d') end as dob_text,
             year(w.dob) as birth_year,
+            month(w.dob) as birth_month,
+            day(w.dob) as birth_day,
+            least(month(w.dob), day(w.dob)) * 100 + greatest(month(w.dob), day(w.dob))
+                as dob_md_sorted,
             nullif(list_sort(list_distinct(list_concat(
                 case when w.p1_fn is null then [] else coalesce(n1.formal, [w.p1_fn]) end,
                 case when w.p2_fn is null then [] else coalesce(n2.formal, [w.p2_fn]) end,

@@ -15,14 +15,21 @@ from typing import Any
 MODEL_DIR: Path = Path(__file__).resolve().parent / "model"
 MODEL_PREFIX = "model_v"
 
-# Candidate pairs: each rule is tight (birth date or first+last name plus year) so that blocks
-# stay small at a million records; together they tolerate one broken field at a time.
+# Candidate pairs: each rule is tight (birth date, or first name + surname + most of the birth
+# date) so that blocks stay small at a million records; together they tolerate one broken field
+# at a time (names with a typo, a missing or reordered surname, a birth date with one wrong part).
 BLOCKING_RULES: tuple[str, ...] = (
     "l.dob = r.dob and l.fn_canon = r.fn_canon",
     "l.dob = r.dob and l.sn_first = r.sn_first",
     "l.dob = r.dob and l.sn_last = r.sn_last",
-    "l.fn_canon = r.fn_canon and l.sn_first = r.sn_first and l.birth_year = r.birth_year",
+    # same names, birth date with one part wrong: day, month, year, or day and month swapped
+    "l.fn_canon = r.fn_canon and l.sn_first = r.sn_first and l.birth_year = r.birth_year "
+    "and l.birth_month = r.birth_month",
+    "l.fn_canon = r.fn_canon and l.sn_first = r.sn_first and l.birth_year = r.birth_year "
+    "and l.birth_day = r.birth_day",
     "l.fn_canon = r.fn_canon and l.sn_last = r.sn_last and l.dob_md = r.dob_md",
+    "l.fn_canon = r.fn_canon and l.sn_first = r.sn_first and l.birth_year = r.birth_year "
+    "and l.dob_md_sorted = r.dob_md_sorted",
     "l.echo_id = r.echo_id",
 )
 

@@ -5,12 +5,13 @@ committed model, then the rules applied after scoring:
   within the state), so a same-state pair loses SAME_STATE_WEIGHT bits of match weight. States
   do send duplicate records now and then; a duplicate that agrees on everything still clears the
   upper threshold, anything less goes to the worklist;
-* suspected twins never link automatically: different normalised first names (not nicknames -
-  translations such as Mary/María do not count -, not a full first/middle swap) where either record has the multiple-birth flag; without the flag, different first names on
-  the same birth date (twins share birth date and parents), unless the difference looks like a
-  typo (Jaro-Winkler >= 0.9, same sex), one first name recorded as the other's middle name, or a
-  compound first name against one of its parts. Such pairs go to the worklist at most,
-  and clustering keeps them apart;
+* suspected twins never link automatically. With the multiple-birth flag on either record:
+  any difference of normalised first names except a nickname (translations such as Mary/María
+  do not count) or a full first/middle swap. Without the flag: different first names on the
+  same birth date (twins share birth date and parents), unless they are nickname or translation
+  forms of one name, typo-like (Jaro-Winkler >= 0.9, same sex), one first name is the other's
+  middle name, or one is part of a compound name. Such pairs go to the worklist at most, and
+  clustering keeps them apart;
 * the echoed national ID is evidence inside the model (its own comparison); two records echoing
   different IDs are flagged `echo_conflict`, never forced apart or together by it.
 
@@ -100,6 +101,7 @@ def score_pairs(
                     and not list_has_any(l.fn_nick_names, r.fn_nick_names)
                     and not coalesce(l.fn = r.mn and r.fn = l.mn, false)
                     as first_names_differ,
+                not list_has_any(l.fn_names, r.fn_names) as not_translations,
                 l.fn = r.mn or r.fn = l.mn
                     or list_has_all(string_split(r.fn, ' '), string_split(l.fn, ' '))
                     or list_has_all(string_split(l.fn, ' '), string_split(r.fn, ' '))
@@ -122,6 +124,7 @@ def score_pairs(
                     multiple_birth
                     or (
                         same_dob
+                        and not_translations
                         and not coalesce(first_name_typo, false)
                         and not coalesce(first_names_swapped_or_compound, false)
                     )

@@ -238,3 +238,36 @@ def test_missing_input_relation_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="int_student_records_latest is missing"):
         resolve(get_settings(warehouse=warehouse))
     shutil.rmtree(warehouse.parent)
+
+
+def test_worklist_and_decide_commands_feed_the_next_run(
+    resolved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from msix.cli import main
+
+    wh = ["--warehouse", str(resolved)]
+    assert main(["worklist", "--state", "TX", *wh]) == 0
+    listed = capsys.readouterr().out
+    pair_id = query(
+        resolved,
+        "select pair_id from identity.near_matches where twin_suspect and 'TX' in (state_l, state_r) "
+        "order by pair_id limit 1",
+    )["pair_id"][0]
+    assert pair_id in listed and "[twin?]" in listed
+    assert (
+        main(["decide", "same", "--pair", pair_id, "--by", "ann", "--reason", "one child", *wh])
+        == 0
+    )
+    assert main(["decide", "merge", "--ids", "12", "34", "--by", "ann", "--reason", "x", *wh]) == 2
+    keys = query(
+        resolved,
+        f"select state_l || ':' || state_student_id_l as l, state_r || ':' || state_student_id_r as r "
+        f"from identity.near_matches where pair_id = '{pair_id}'",
+    )
+    resolve(get_settings(warehouse=resolved), run_date=dt.datetime(2026, 3, 20))
+    ids = xwalk(resolved)
+    assert ids[keys["l"][0]] == ids[keys["r"][0]]
+    status = query(
+        resolved, f"select status from identity.near_matches where pair_id = '{pair_id}'"
+    )
+    assert list(status["status"]) == ["decided"]
