@@ -17,20 +17,27 @@ MIN_CELL_SIZE = 3
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The handcrafted scenario warehouse after both dbt phases of the pipeline (staging and
-    intermediate, then everything else after identity), with min_cell_size = 3."""
-    from dbt_scenario import build_scenario
-
-    from msix.dbt import run_dbt
+    """The handcrafted scenario warehouse after two deliveries, each followed by both dbt phases
+    of the pipeline (staging and intermediate, then everything else), min_cell_size = 3."""
+    from dbt_scenario import deliver_first, deliver_late
 
     root = tmp_path_factory.mktemp("dbt_built")
     warehouse = root / "msix.duckdb"
-    build_scenario(warehouse)
-    run_dbt(["build", "--select", "staging", "intermediate"], warehouse, target_path=root / "t")
+    deliver_first(warehouse)
+    build_like_the_pipeline(warehouse, root / "t")
+    deliver_late(warehouse)  # the incremental facts now rebuild only the children it touches
+    build_like_the_pipeline(warehouse, root / "t")
+    return warehouse
+
+
+def build_like_the_pipeline(warehouse: Path, target: Path, *extra: str) -> None:
+    """dbt staging + intermediate, then everything else (identity is handcrafted)."""
+    from msix.dbt import run_dbt
+
+    run_dbt(["build", "--select", "staging", "intermediate"], warehouse, target_path=target)
     run_dbt(
-        ["build", "--exclude", "staging", "intermediate"],
+        ["build", "--exclude", "staging", "intermediate", *extra],
         warehouse,
-        target_path=root / "t",
+        target_path=target,
         vars_={"min_cell_size": MIN_CELL_SIZE},
     )
-    return warehouse

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 from dbt_raw_fixture import append_rows, child_row, create_empty_warehouse, student_row
 
 TX_OLD = "2026-01-05 08:00:00"  # delivered late, after TX_NEW
@@ -19,6 +20,7 @@ ROSA = "100000000001"  # TX + FL: late older file, move seen by both sources, cr
 REPLACED = "100000000002"  # TX: enrollments replaced, courses untouched
 RETRACTED = "100000000003"  # TX deleted, CA record stays
 JOSE = "100000000004"  # survivorship across NM, AZ, CO
+CO_OWN_ID = "100000000099"  # CO's record of JOSE: first its own ID, merged into JOSE's later
 ELDER = "100000000005"  # eligibility ends at 22 before QAD + 3 years
 LOST = "100000000006"  # withdrew and enrolled nowhere
 INTRA = "100000000007"  # intrastate move between districts
@@ -54,11 +56,43 @@ def course(title: str, year: str, term: str, subject: str, attempted, granted, *
 
 def build_scenario(warehouse: Path) -> None:
     """Create the raw and identity tables and load every child's rows, in load order."""
+    deliver_first(warehouse)
+    deliver_late(warehouse)
+
+
+def deliver_first(warehouse: Path) -> None:
+    """The first delivery: new TX file, the other states, national IDs (CO's record not yet
+    merged into JOSE's ID)."""
     create_empty_warehouse(warehouse)
     _load_texas_new(warehouse)
-    _load_texas_old_late(warehouse)
     _load_other_states(warehouse)
     _load_identity(warehouse)
+
+
+def deliver_late(warehouse: Path) -> None:
+    """The second delivery: the older TX file arriving late, and the merge of CO's ID into
+    JOSE's (so an incremental build must re-link a record it already built)."""
+    _load_texas_old_late(warehouse)
+    # identity resolution links the one record first seen in the late file
+    append_rows(
+        warehouse,
+        "identity.xwalk",
+        [{"state": "TX", "state_student_id": "T6", "msix_id": LOST, "match_method": "auto", "assigned_at": AS_OF}],
+    )  # fmt: skip
+    append_rows(
+        warehouse,
+        "identity.national_ids",
+        [{"msix_id": LOST, "status": "active", "issued_at": AS_OF}],
+    )
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            "update identity.national_ids set status = 'retired', merged_into = ?,"
+            " retired_at = ? where msix_id = ?",
+            [JOSE, AS_OF, CO_OWN_ID],
+        )
+    finally:
+        con.close()
 
 
 def _load_texas_new(warehouse: Path) -> None:
@@ -214,8 +248,8 @@ def _load_other_states(warehouse: Path) -> None:
 def _load_identity(warehouse: Path) -> None:
     links = [
         ("TX", "T1", ROSA), ("FL", "F1", ROSA), ("TX", "T2", REPLACED), ("TX", "T3", RETRACTED),
-        ("CA", "C3", RETRACTED), ("NM", "N4", JOSE), ("AZ", "A4", JOSE), ("CO", "C4", "100000000099"),
-        ("NM", "N5", ELDER), ("TX", "T6", LOST), ("NM", "N7", INTRA),
+        ("CA", "C3", RETRACTED), ("NM", "N4", JOSE), ("AZ", "A4", JOSE), ("CO", "C4", CO_OWN_ID),
+        ("NM", "N5", ELDER), ("NM", "N7", INTRA),
     ]  # fmt: skip
     links += [
         (st, f"S{n}", msix)
@@ -233,9 +267,6 @@ def _load_identity(warehouse: Path) -> None:
     )  # fmt: skip
     ids = sorted({m for _, _, m in links})
     national = [{"msix_id": m, "status": "active", "issued_at": AS_OF} for m in ids]
-    # CO's record was first given its own ID, later merged into JOSE's
-    national = [n for n in national if n["msix_id"] != "100000000099"]
-    national.append({"msix_id": "100000000099", "status": "retired", "merged_into": JOSE, "issued_at": AS_OF, "retired_at": AS_OF})  # fmt: skip
     append_rows(warehouse, "identity.national_ids", national)
     append_rows(
         warehouse,

@@ -1,5 +1,13 @@
 -- One row per course record that counts now, from every state, with exact decimal credits.
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_children_pre_hook(this, 'courses') }}",
+    post_hook="{{ incremental_children_post_hook(this, 'courses') }}"
+) }}
+
 with
 
 courses as (
@@ -43,6 +51,7 @@ final as (
         on
             courses.state = xwalk.state
             and courses.state_student_id = xwalk.state_student_id
+    {{ incremental_children_filter('xwalk.msix_id') }}
 
 )
 

@@ -1,6 +1,14 @@
 -- One row per enrollment that counts now, in every state, with the child's national ID and its
 -- place in the child's enrollment history (date order across states).
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_children_pre_hook(this, 'enrollments') }}",
+    post_hook="{{ incremental_children_post_hook(this, 'enrollments') }}"
+) }}
+
 with
 
 enrollments as (
@@ -53,6 +61,7 @@ final as (
         on
             enrollments.state = xwalk.state
             and enrollments.state_student_id = xwalk.state_student_id
+    {{ incremental_children_filter('xwalk.msix_id') }}
 
 )
 

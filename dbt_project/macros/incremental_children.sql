@@ -1,0 +1,81 @@
+{#-
+    Incremental facts kept correct under deltas, deletes, late files and re-linking, by child:
+    a build after the first recomputes every national ID touched since the last build and only
+    those. Touched: a student or child-record row of the record type arrived in a file not seen
+    by the last build (any stamp: a late older file can still change what counts), or a state
+    record now resolves to another national ID (merge, split, new link). All of the child's rows
+    are deleted and rebuilt, so replacements, retractions and per-child orderings stay exact.
+
+    Bookkeeping tables beside the intermediate models:
+      intermediate.<model>__loads_seen   load_ids the last build had read
+      intermediate.<model>__affected     national IDs (old and new) to rebuild in this build
+-#}
+
+{% macro incremental_children_bookkeeping(model_name) -%}
+    intermediate.{{ model_name }}__
+{%- endmacro %}
+
+{% macro incremental_children_pre_hook(this_relation, raw_table) %}
+    {%- if is_incremental() %}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    create or replace table {{ prefix }}affected as
+    with
+    new_loads as (
+        select load_id from {{ source('raw', 'students') }}
+        union
+        select load_id from {{ source('raw', raw_table) }}
+        except
+        select load_id from {{ prefix }}loads_seen
+    ),
+    changed_records as (
+        select state, state_student_id from {{ source('raw', 'students') }}
+        where load_id in (select new_loads.load_id from new_loads)
+        union
+        select state, state_student_id from {{ source('raw', raw_table) }}
+        where load_id in (select new_loads.load_id from new_loads)
+    ),
+    relinked_records as (
+        select built.state, built.state_student_id
+        from {{ this_relation }} as built
+        left join {{ ref('int_xwalk_resolved') }} as xwalk
+            on built.state = xwalk.state and built.state_student_id = xwalk.state_student_id
+        where xwalk.msix_id is distinct from built.msix_id
+    ),
+    touched_records as (
+        select * from changed_records
+        union
+        select * from relinked_records
+    )
+    select built.msix_id
+    from {{ this_relation }} as built
+    inner join touched_records
+        on built.state = touched_records.state and built.state_student_id = touched_records.state_student_id
+    union
+    select xwalk.msix_id
+    from {{ ref('int_xwalk_resolved') }} as xwalk
+    inner join touched_records
+        on xwalk.state = touched_records.state and xwalk.state_student_id = touched_records.state_student_id;
+
+    delete from {{ this_relation }}
+    where msix_id in (select affected.msix_id from {{ prefix }}affected as affected);
+    {%- else %}
+    select 1
+    {%- endif %}
+{% endmacro %}
+
+{% macro incremental_children_post_hook(this_relation, raw_table) %}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    create or replace table {{ prefix }}loads_seen as
+    select load_id from {{ source('raw', 'students') }}
+    union
+    select load_id from {{ source('raw', raw_table) }}
+{% endmacro %}
+
+{#- The model's filter: in an incremental build only the affected national IDs. -#}
+{% macro incremental_children_filter(msix_id_column) %}
+    {%- if is_incremental() %}
+    where {{ msix_id_column }} in (
+        select affected.msix_id from {{ incremental_children_bookkeeping(this.identifier) }}affected as affected
+    )
+    {%- endif %}
+{% endmacro %}
