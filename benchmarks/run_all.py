@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,7 +95,9 @@ class StageResult:
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline is None or self.baseline.error or not self.baseline.seconds:
+        if self.work.error or self.baseline is None or self.baseline.error:
+            return None
+        if not self.baseline.seconds:
             return None
         return self.work.seconds / self.baseline.seconds
 
@@ -251,12 +254,15 @@ def child_main(kind: str, name: str, config: BenchConfig) -> int:
 
     logs.configure()
     started = time.perf_counter()
-    counts = run_work(name, config) if kind == "work" else run_baseline(name, config)
-    seconds = time.perf_counter() - started
-    print(
-        RESULT_PREFIX + json.dumps({"seconds": seconds, "counts": counts}, default=str), flush=True
-    )
-    return 0
+    payload: dict[str, object] = {}
+    try:
+        payload["counts"] = run_work(name, config) if kind == "work" else run_baseline(name, config)
+    except Exception as exc:  # measured anyway: the report shows the time and the failure
+        traceback.print_exc()
+        payload["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    payload["seconds"] = time.perf_counter() - started
+    print(RESULT_PREFIX + json.dumps(payload, default=str), flush=True)
+    return 1 if "error" in payload else 0
 
 
 # ---------------------------------------------------------------- in the parent process
@@ -282,12 +288,13 @@ def measure(args: list[str], env: dict[str, str], log_file: Path) -> Measure:
         log.write(stdout)
     result = Measure(peak_bytes=peak.peak)
     lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if process.returncode != 0 or not lines:
+    if not lines:
         result.error = _last_error(log_file) or f"exit code {process.returncode}"
         return result
     payload = json.loads(lines[-1][len(RESULT_PREFIX) :])
     result.seconds = float(payload["seconds"])
     result.counts = payload.get("counts", {})
+    result.error = str(payload.get("error", "")).replace("|", "/")[:200]
     return result
 
 
@@ -447,6 +454,14 @@ def raw_counts(config: BenchConfig) -> dict[str, int]:
 # ---------------------------------------------------------------- the report
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository when inside it."""
+    try:
+        return str(path.relative_to(paths.REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _mb(value: int) -> str:
     return f"{value / 1024**2:,.0f} MB"
 
@@ -454,7 +469,9 @@ def _mb(value: int) -> str:
 def _seconds(m: Measure | None) -> str:
     if m is None:
         return "-"
-    return f"failed: {m.error}" if m.error else f"{m.seconds:,.1f} s"
+    if m.error:
+        return f"{m.seconds:,.1f} s, failed: {m.error}" if m.seconds else f"failed: {m.error}"
+    return f"{m.seconds:,.1f} s"
 
 
 def render_markdown(
@@ -482,7 +499,6 @@ def render_markdown(
         f"- Run: {started_at.strftime('%Y-%m-%d %H:%M UTC')}, Python {platform.python_version()}, "
         f"{psutil.cpu_count(logical=True)} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
         f"{platform.machine()} {platform.system()}",
-        "",
         f"- Load average (1 min) at the start and end of the run: {load[0]:.1f} and {load[1]:.1f} "
         "(other work on the machine slows every step; the ratios compare like with like, since "
         "each baseline runs right after its step)",
@@ -515,6 +531,13 @@ def render_markdown(
         + f"; target ≤ {TARGET_SECONDS} s at national scale.",
         f"- Peak memory of any of those steps: **{_mb(peak)}**; target ≤ {TARGET_BYTES // 1024**3} GB.",
     ]
+    if config.children < NATIONAL_CHILDREN and total:
+        factor = NATIONAL_CHILDREN / config.children
+        lines.append(
+            f"- A straight-line projection to {NATIONAL_CHILDREN:,} children (×{factor:,.0f}) would be "
+            f"{total * factor / 60:,.0f} min: a projection, not a measurement (fixed costs such as "
+            "dbt start-up do not grow, joins and sorts can grow faster than linearly)."
+        )
     if delta is None:
         lines.append("- Weekly delta through the Airflow DAGs: not measured in this run.")
     else:
@@ -530,7 +553,11 @@ def render_markdown(
     if counts:
         lines += ["", "## Rows", "", "| relation | rows |", "|---|---:|"]
         lines += [f"| {name} | {rows:,} |" for name, rows in counts.items()]
-    lines += ["", "Logs of every measured process: `benchmarks/out/bench.log` (not committed).", ""]
+    lines += [
+        "",
+        f"Logs of every measured process: `{_shown(config.workdir / 'bench.log')}` (not committed).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -547,7 +574,8 @@ def main(argv: list[str]) -> int:
     print(f"bench: {config.children:,} children in {config.workdir}", flush=True)
     results = run_stages(config, log_file)
     ok = all(not r.work.error for r in results) and len(results) == len(STAGES)
-    delta = measure_delta(config, log_file) if ok and config.delta else None
+    ran_all = len(results) == len(STAGES)
+    delta = measure_delta(config, log_file) if ran_all and config.delta else None
     load = (load_start, os.getloadavg()[0])
     text = render_markdown(config, results, delta, raw_counts(config), started_at, load)
     config.out.parent.mkdir(parents=True, exist_ok=True)

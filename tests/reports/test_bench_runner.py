@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from benchmarks import run_all
 
@@ -56,3 +58,16 @@ def test_report_names_scale_command_and_ratio(tmp_path: Path) -> None:
     assert "| transform_marts | failed: DbtFailure: x |" in text
     assert "(incomplete: not every step ran)" in text
     assert "| raw.students | 1,234 |" in text
+
+
+def test_a_failing_step_still_reports_its_time_and_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path)
+    (tmp_path / "warehouse").write_text(
+        "not a folder", encoding="utf-8"
+    )  # the warehouse can't open
+    assert run_all.child_main("baseline", "transform_staging", config) == 1
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    payload = json.loads(line.removeprefix(run_all.RESULT_PREFIX))
+    assert payload["seconds"] >= 0 and payload["error"].startswith("FileExistsError")
