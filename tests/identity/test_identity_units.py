@@ -279,3 +279,21 @@ def test_twelve_digit_strings_parse(value: str) -> None:
     assert not isinstance(
         parse_row(_row(decision="merge", msix_id_l=value, msix_id_r=value), "t"), str
     )
+
+
+def test_train_command_writes_a_usable_model(tmp_path: Path) -> None:
+    import json
+
+    from identity.model import load_model, model_paths
+    from msix.cli import main
+
+    before = model_paths()
+    out = tmp_path / "model_v99.json"
+    assert main(["train", "--synthetic", "1500", "--seed", "3", "--out", str(out)]) == 0
+    trained = load_model(out)
+    assert model_paths() == before  # --out leaves the committed versions alone
+    for comparison in trained["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                assert 0 < level["m_probability"] <= 1 and 0 < level["u_probability"] <= 1
+    assert json.loads(out.read_text())["link_type"] == "dedupe_only"
