@@ -76,7 +76,7 @@ def test_deleted_state_record_leaves_the_other_state(built: Path) -> None:
 def test_credits_sum_exactly_across_states(built: Path) -> None:
     rows = query(
         built,
-        "select credits_granted_total, credits_in_progress, credits_attempted_in_progress,"
+        "select credits_granted_total, credits_in_progress, in_progress_credits_attempted,"
         " credits_mathematics, states"
         f" from marts.rpt_credit_accrual where msix_id = '{ROSA}'",
     )

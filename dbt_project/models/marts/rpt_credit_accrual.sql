@@ -32,7 +32,7 @@ course_totals as (
         msix_id,
         sum(coalesce(credits_granted, 0)) as credits_granted_total,
         sum(coalesce(credits_attempted, 0)) as credits_attempted_total,
-        sum(case when in_progress then coalesce(credits_attempted, 0) else 0 end) as credits_attempted_in_progress,
+        sum(case when in_progress then coalesce(credits_attempted, 0) else 0 end) as in_progress_credits_attempted,
         count(*) as courses_total,
         count(*) filter (where in_progress) as courses_in_progress,
         sum(case when subject_area = '01' then coalesce(credits_granted, 0) else 0 end) as credits_english,
@@ -63,8 +63,8 @@ final as (
         cast(coalesce(course_totals.credits_attempted_total, 0) as decimal(8, 2)) as credits_attempted_total,
         cast(coalesce(course_totals.courses_in_progress, 0) as integer) as credits_in_progress,
         cast(
-            coalesce(course_totals.credits_attempted_in_progress, 0) as decimal(8, 2)
-        ) as credits_attempted_in_progress,
+            coalesce(course_totals.in_progress_credits_attempted, 0) as decimal(8, 2)
+        ) as in_progress_credits_attempted,
         cast(coalesce(course_totals.courses_total, 0) as integer) as courses_total,
         cast(coalesce(course_totals.credits_english, 0) as decimal(8, 2)) as credits_english,
         cast(coalesce(course_totals.credits_mathematics, 0) as decimal(8, 2)) as credits_mathematics,
