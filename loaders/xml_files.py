@@ -45,7 +45,7 @@ CHILD_TAGS = {tag: rt for element, rt in CHILD_TYPES.items() for tag in _both(el
 STUDENT_TAGS = _both("Student")
 SUBMISSION_TAGS = _both("Submission")
 
-Row = list[str | int | None]
+Row = list[str | None]
 
 
 def _local(tag: object) -> str:
@@ -73,7 +73,7 @@ def _record(
     Child record elements (`Move`, ...) are collected into `records` when it is given."""
     positions = POSITIONS[record_type]
     row: Row = [None] * (len(COLUMNS[record_type]) + 2)
-    row[0] = line_no
+    row[0] = str(line_no)  # all text, so the batch goes to Arrow in one call
     extra: dict[str, str | None] | None = None
     for child in element:
         tag = child.tag
