@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from generator import calendar as cal
 from generator.population import Children
 from generator.records import World, district_ids
 from generator.submissions import credits_text
 from generator.tables import SURNAMES
+from generator.text import arrow
 from generator.variants import true_first_names
 
 
@@ -67,10 +70,10 @@ def _states_per_child(world: World, n: int) -> np.ndarray:
     stays = world.stays
     code = np.array(world.states, dtype=object)[stays.state]
     frame = pd.DataFrame({"child": stays.child, "state": code}).drop_duplicates()
-    joined = frame.groupby("child", sort=True)["state"].agg("|".join)
-    out = np.full(n, "", dtype=object)
-    out[joined.index.to_numpy()] = joined.to_numpy()
-    return out
+    counts = np.bincount(frame["child"].to_numpy(), minlength=n)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, arrow(frame["state"]))
+    return pc.binary_join(lists, pa.scalar("|", pa.large_string())).to_numpy(zero_copy_only=False)
 
 
 def moves_truth(world: World, ids: pd.Series) -> pd.DataFrame:
