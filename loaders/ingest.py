@@ -39,6 +39,7 @@ log = get_logger("loaders")
 LOADED, REJECTED, DUPLICATE = "loaded", "rejected", "duplicate"
 UNCHANGED, BAD_NAME = "unchanged", "bad_name"
 CHECKPOINT_THRESHOLD = "4GB"
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def ingest_landing(
         ensure_schema(con)
         # commit each file to the write-ahead log only; fold the log into the file once, at the end
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        _limit_memory(con)
         layouts = _Layouts(layouts_dir)
         for path in _progress(paths):
             report.outcomes.append(_ingest_one(con, path, landing, layouts))
@@ -122,7 +124,13 @@ def ingest_file(path: Path, warehouse: Path, *, landing: Path, layouts_dir: Path
     """Load one landing file (the per-file task of the DAG)."""
     with session(warehouse) as con:
         ensure_schema(con)
+        _limit_memory(con)
         return _ingest_one(con, path, landing, _Layouts(layouts_dir))
+
+
+def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Bound DuckDB's buffer pool (a big XML file is one transaction; DuckDB spills past this)."""
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
 
 
 class _Layouts:
