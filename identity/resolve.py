@@ -176,27 +176,7 @@ def resolve(
             upper=settings.match_upper,
             dirty_only=not full,
         )
-        scored = con.execute(
-            "select key_l, key_r, match_probability, category = 'link', twin_suspect "
-            "from scored_pairs"
-        ).fetchall()
-        links = [(a, b, p) for a, b, p, is_link, _ in scored if is_link]
-        twins = [(a, b) for a, b, _, _, twin in scored if twin]
-        keys = con.execute("select unique_id, is_dirty from identity_features").fetchall()
-        dirty_keys = {k for k, is_dirty in keys if is_dirty}
-        fixed: dict[str, list[str]] = {}
-        for key, msix_id in prev_ids.items():
-            if key not in dirty_keys:
-                fixed.setdefault(msix_id, []).append(key)
-
-        components, refused = build_clusters(
-            (k for k, _ in keys),
-            constraints.must_links,
-            fixed.values(),
-            links,
-            list(constraints.cannot_links) + twins,
-            ((a, b) for a, b, *_ in scored),
-        )
+        components, links, refused = _cluster(con, prev_ids, constraints)
         claims = {k: v for k, v in prev_ids.items() if constraints.split_records.get(k) != v}
         assignment = assign_ids(
             components, claims, anchors, previous.national_ids["msix_id"].tolist()
@@ -219,7 +199,7 @@ def resolve(
             "records": records,
             "dirty": dirty,
             "pairs_scored": pairs,
-            "links": len(links),
+            "links": links,
             "links_refused": refused,
             "near_matches": int(
                 scalar(con, "select count(*) from new_near_matches where status = 'undecided'")
@@ -266,6 +246,34 @@ def _append(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> N
         )
     finally:
         con.unregister("__append_frame")
+
+
+def _cluster(
+    con: duckdb.DuckDBPyConnection, prev_ids: dict[str, str], constraints: Constraints
+) -> tuple[list[list[str]], int, int]:
+    """Cluster every record: decisions, unchanged clusters, then this run's scored links.
+
+    Returns (components, number of links, number of links refused by a constraint)."""
+    scored = con.execute(
+        "select key_l, key_r, match_probability, category = 'link', twin_suspect from scored_pairs"
+    ).fetchall()
+    links = [(a, b, p) for a, b, p, is_link, _ in scored if is_link]
+    twins = [(a, b) for a, b, _, _, twin in scored if twin]
+    keys = con.execute("select unique_id, is_dirty from identity_features").fetchall()
+    dirty_keys = {k for k, is_dirty in keys if is_dirty}
+    fixed: dict[str, list[str]] = {}
+    for key, msix_id in prev_ids.items():
+        if key not in dirty_keys:
+            fixed.setdefault(msix_id, []).append(key)
+    components, refused = build_clusters(
+        (k for k, _ in keys),
+        constraints.must_links,
+        fixed.values(),
+        links,
+        list(constraints.cannot_links) + twins,
+        ((a, b) for a, b, *_ in scored),
+    )
+    return components, len(links), refused
 
 
 def _register_assignment(
