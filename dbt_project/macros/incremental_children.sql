@@ -18,6 +18,9 @@
 {% macro incremental_children_pre_hook(this_relation, raw_table) %}
     {%- if is_incremental() %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    -- no record of the loads seen (a table built before this bookkeeping): every load is new
+    create table if not exists {{ prefix }}loads_seen (load_id varchar);
+
     create or replace table {{ prefix }}affected as
     with
     new_loads as (

@@ -1,6 +1,7 @@
 -- Moves by origin state x destination state x month of arrival, with small-cell suppression:
 -- counts below var min_cell_size are NULL with a flag, and complementary cells are suppressed so
--- no hidden count can be recovered from a row (origin, month) or column (destination, month) total.
+-- no hidden count can be recovered from a row (origin, month) or column (destination, month) total:
+-- eight alternating rounds, then any month still holding a lone hidden cell is hidden whole.
 
 with
 
@@ -25,28 +26,43 @@ cells as (
 
 ),
 
-round_1 as (
+{%- set rounds = 8 %}
+{%- for round in range(1, rounds + 1) %}
+
+round_{{ round }} as (  -- noqa: LT02
     {{ complementary_suppression_round(
-        'cells', 'is_small_cell', 'suppressed_1', ['from_state', 'month'], 'to_state'
+        'cells' if round == 1 else 'round_' ~ (round - 1),
+        'is_small_cell' if round == 1 else 'suppressed_' ~ (round - 1),
+        'suppressed_' ~ round,
+        ['from_state', 'month'] if round is odd else ['to_state', 'month'],
+        'to_state' if round is odd else 'from_state'
     ) }}
+),  -- noqa: LT02
+{%- endfor %}
+
+lone_groups as (
+
+    -- groups the rounds did not settle (rare): their whole month is hidden below
+    select month from round_{{ rounds }}
+    group by from_state, month
+    having count(*) > 1 and count(*) filter (where suppressed_{{ rounds }}) = 1
+
+    union
+
+    select month from round_{{ rounds }}
+    group by to_state, month
+    having count(*) > 1 and count(*) filter (where suppressed_{{ rounds }}) = 1
+
 ),
 
-round_2 as (
-    {{ complementary_suppression_round(
-        'round_1', 'suppressed_1', 'suppressed_2', ['to_state', 'month'], 'from_state'
-    ) }}
-),
+settled as (
 
-round_3 as (
-    {{ complementary_suppression_round(
-        'round_2', 'suppressed_2', 'suppressed_3', ['from_state', 'month'], 'to_state'
-    ) }}
-),
+    select
+        *,
+        suppressed_{{ rounds }} or month in (select lone_groups.month from lone_groups) as is_hidden
 
-round_4 as (
-    {{ complementary_suppression_round(
-        'round_3', 'suppressed_3', 'suppressed_4', ['to_state', 'month'], 'from_state'
-    ) }}
+    from round_{{ rounds }}
+
 ),
 
 final as (
@@ -55,17 +71,17 @@ final as (
         cast(from_state as varchar) as from_state,
         cast(to_state as varchar) as to_state,
         cast(month as date) as month,
-        cast(case when not suppressed_4 then moves end as bigint) as moves,
-        suppressed_4 as is_suppressed,
+        cast(case when not is_hidden then moves end as bigint) as moves,
+        is_hidden as is_suppressed,
         cast(
             case
                 when is_small_cell then 'small cell'
-                when suppressed_4 then 'complementary'
+                when is_hidden then 'complementary'
             end as varchar
         ) as suppression_reason,
         from_state <> to_state as is_interstate
 
-    from round_4
+    from settled
 
 )
 
