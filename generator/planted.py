@@ -180,14 +180,22 @@ def plant_overlapping_enrollment(p: Planter) -> None:
 
 
 def plant_withdrawal_before_enrollment(p: Planter) -> None:
-    """A withdrawal date earlier than the enrollment date of the same row."""
+    """A withdrawal date earlier than the enrollment date of the same row.
+
+    Only on short stays, with the recorded departure less than 60 days before the child's next
+    arrival, so the plant never also looks like a lost child.
+    """
     w = p.world
-    enr = w.enrollments
-    candidates = _original(w) & (enr["withdrawal_date"].to_numpy() >= 0) & ~p.used_enrollment
+    stays = w.stays
+    has_next, nxt = _next_stay_info(w)
+    span = stays.qad[nxt] - stays.enrolled  # days from enrollment to the next arrival
+    candidates = _original(w) & ~p.used_enrollment
+    candidates[: len(span)] &= has_next & (span < 58)
     chosen = p.choose(candidates, p.count())
-    enr.loc[chosen, "withdrawal_date"] = enr.loc[chosen, "enrollment_date"] - p.rng.integers(
-        1, 21, len(chosen)
-    )
+    room = 59 - span[chosen]  # the recorded departure stays within 59 days of the next arrival
+    before = 1 + (p.rng.random(len(chosen)) * (room - 1)).astype(np.int64)
+    enr = w.enrollments
+    enr.loc[chosen, "withdrawal_date"] = enr.loc[chosen, "enrollment_date"].to_numpy() - before
     p.used_enrollment[chosen] = True
     p.note("withdrawal_before_enrollment", w.stay_rec[chosen], "withdrawal date before enrollment")
 
@@ -230,9 +238,13 @@ def plant_missing_qad(p: Planter) -> None:
 
 
 def plant_qad_in_future(p: Planter) -> None:
-    """A QAD typed later than the date of every submission that carries it."""
+    """A QAD typed later than the date of every submission that carries it.
+
+    Only on a child's first COE, so no earlier departure is left without an arrival.
+    """
     w = p.world
-    chosen = p.choose(_free_moves(p), p.count())
+    first_stay = w.stays.position[w.moves["stay"].to_numpy()] == 0  # no departure before it
+    chosen = p.choose(_free_moves(p) & first_stay, p.count())
     future = cal.day(cal.LAST_STAMP) + 30 + p.rng.integers(0, 270, len(chosen))
     moves = w.moves
     moves.loc[chosen, "qad"] = future

@@ -138,3 +138,36 @@ def test_some_students_are_completed_by_a_later_delta(generated):
     grouped = students.groupby(["state", "state_student_id"])["middle_name"]
     first, last = grouped.first(), grouped.last()
     assert ((first == "") & (last != "")).any()
+
+
+def test_only_planted_children_are_lost(generated):
+    """A recorded withdrawal with no enrollment or QAD of the child from 30 days before to 60
+    days after it (another school's) marks a lost child; only the planted ones may match."""
+    students = generated.rows["students"]
+    records = generated.truth["records"][["state", "state_student_id", "child_id"]]
+    enr = _current(generated.rows["enrollments"], students).merge(records)
+    moves = _current(generated.rows["moves"], students).merge(records)
+    last_stamp = pd.to_datetime(generated.truth["submissions"]["stamp"].str[:8]).max()
+    arrivals = pd.concat(
+        [
+            enr[["child_id", "school_id", "enrollment_date"]].rename(
+                columns={"enrollment_date": "day"}
+            ),
+            moves[["child_id", "qad"]].rename(columns={"qad": "day"}).assign(school_id=""),
+        ]
+    )
+    arrivals = arrivals[arrivals["day"] != ""].assign(day=lambda f: pd.to_datetime(f["day"]))
+    left = enr[enr["withdrawal_date"] != ""].copy()
+    left["left"] = pd.to_datetime(left["withdrawal_date"])
+    left = left[left["left"] <= last_stamp - pd.Timedelta(days=60)].reset_index(drop=True)
+    left["departure"] = left.index
+    pairs = left.merge(arrivals, on="child_id", suffixes=("", "_next"))
+    near = pairs[
+        (pairs["school_id_next"] != pairs["school_id"])
+        & (pairs["day"] >= pairs["left"] - pd.Timedelta(days=30))
+        & (pairs["day"] <= pairs["left"] + pd.Timedelta(days=60))
+    ]
+    found = set(left.loc[~left["departure"].isin(near["departure"]), "child_id"])
+    planted = generated.truth["planted_issues"]
+    planted = planted[planted["rule"] == "lost_child"].merge(records)
+    assert found == set(planted["child_id"])
