@@ -8,6 +8,7 @@ the dbt project as its working directory and the warehouse path passed through M
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,36 @@ def _in_project(warehouse: Path) -> Iterator[None]:
             os.environ["MSIX_WAREHOUSE"] = previous_env
 
 
+PARSE_CACHE_NAME = "partial_parse.msgpack"
+
+
+def _parse_cache(warehouse: Path, vars_: dict[str, object] | None) -> Path:
+    """dbt's parse cache for one warehouse and set of vars, shared by runs whose artifacts go
+    to per-run target paths (the scheduled runs of one warehouse).
+
+    dbt reuses it only when project files, profile (the warehouse path) and vars match, else it
+    parses in full, so seeding a new run's target path with it is safe.
+    """
+    import hashlib
+    import json
+
+    identity = json.dumps([str(warehouse), vars_ or {}], sort_keys=True)
+    key = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return paths.DBT_PROJECT_DIR / "target" / "parse_cache" / key / PARSE_CACHE_NAME
+
+
+def _copy_if_newer(source: Path, target: Path) -> None:
+    """Copy `source` over `target` atomically when it is newer (concurrent runs never see half)."""
+    if not source.is_file():
+        return
+    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    shutil.copy2(source, partial)
+    os.replace(partial, target)
+
+
 def _release_warehouse() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in a class-level cache after a run.
 
@@ -83,6 +114,7 @@ def run_dbt(
     ]
     if target_path is not None:
         target_path.mkdir(parents=True, exist_ok=True)
+        _copy_if_newer(_parse_cache(warehouse, vars_), target_path / PARSE_CACHE_NAME)
         args += ["--target-path", str(target_path)]
     if vars_:
         import json
@@ -93,6 +125,8 @@ def run_dbt(
             outcome = dbtRunner().invoke(args)
         finally:
             _release_warehouse()
+    if target_path is not None:
+        _copy_if_newer(target_path / PARSE_CACHE_NAME, _parse_cache(warehouse, vars_))
     results: list[NodeResult] = []
     if outcome.result is not None and hasattr(outcome.result, "results"):
         for r in outcome.result.results:
