@@ -9,7 +9,7 @@ about 6 rows per student), then in one run times
 2. the baseline: DuckDB `read_csv` of the same files with the contract's column types into a
    database file, one bulk insert per file,
 
-and prints loader time / baseline time. Then it writes one XML submission of `--xml-students`
+and prints loader time / baseline time (best of `--repeat` alternating runs of each). Then it writes one XML submission of `--xml-students`
 students (each with a move, an enrollment and two courses; 700,000 is about 1 GB) and loads it in
 a child process, printing students per second and the child's peak resident memory.
 Targets: ratio <= 1.3, XML >= 30,000 students/s, peak memory <= 2 GB for a 1 GB file.
@@ -173,6 +173,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--students", type=int, default=1_000_000)
     parser.add_argument("--xml-students", type=int, default=700_000)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=2, help="CSV runs of each; best is kept")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="msix-bench-loaders-"))
     shutil.rmtree(work, ignore_errors=True)
@@ -186,15 +187,20 @@ def main(argv: list[str]) -> int:
         f"CSV: {rows:,} rows in {len(list(landing.rglob('*.csv')))} files, {size / 1024**2:,.0f} MB"
     )
 
-    base_seconds = baseline(landing, work / "baseline.duckdb")
-    started = time.perf_counter()
-    report = ingest_landing(landing, work / "loader.duckdb", layouts_dir=layouts)
-    loader_seconds = time.perf_counter() - started
-    counts = report.counts()
-    assert counts["rows_read"] == rows, counts
+    base_times, loader_times = [], []
+    for _ in range(args.repeat):  # alternate, keep the best of each: the machine may be shared
+        for path in work.glob("*.duckdb*"):
+            path.unlink()
+        base_times.append(baseline(landing, work / "baseline.duckdb"))
+        started = time.perf_counter()
+        report = ingest_landing(landing, work / "loader.duckdb", layouts_dir=layouts)
+        loader_times.append(time.perf_counter() - started)
+        assert report.counts()["rows_read"] == rows, report.counts()
+    base_seconds, loader_seconds = min(base_times), min(loader_times)
     print(
         f"loader {loader_seconds:.1f} s ({rows / loader_seconds:,.0f} rows/s), "
-        f"DuckDB typed read_csv {base_seconds:.1f} s: ratio {loader_seconds / base_seconds:.2f} (target <= 1.3)"
+        f"DuckDB typed read_csv {base_seconds:.1f} s: ratio {loader_seconds / base_seconds:.2f} "
+        f"(target <= 1.3; best of {args.repeat})"
     )
 
     xml_landing = work / "xml_landing"
