@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from lxml import etree
 
 from loaders import manifest
 from loaders.csv_files import as_utf8, load_csv
@@ -40,6 +41,13 @@ LOADED, REJECTED, DUPLICATE = "loaded", "rejected", "duplicate"
 UNCHANGED, BAD_NAME = "unchanged", "bad_name"
 CHECKPOINT_THRESHOLD = "4GB"
 MEMORY_LIMIT = "1GB"
+# errors that bad input can cause; their messages may quote values, so only the class is kept
+UNREADABLE = (
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    UnicodeError,
+    etree.LxmlError,
+)
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,9 @@ def _ingest_one(
     except FileRejected as exc:
         con.execute("rollback")
         return _reject(con, sub, digest, str(exc))
+    except UNREADABLE as exc:  # input no check foresaw: reject the file, keep the run going
+        con.execute("rollback")
+        return _reject(con, sub, digest, f"could not be loaded ({type(exc).__name__})")
     except BaseException:
         con.execute("rollback")
         raise

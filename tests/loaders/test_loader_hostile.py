@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import duckdb
 import pytest
+
+from loaders import ingest
 
 HEADER = "state_student_id,first_name,last_name_1,sex,birth_date\n"
 SECRET = "Zacarias"  # a name that must never reach a message
@@ -115,3 +118,20 @@ def test_no_row_value_reaches_notes_reasons_or_logs(landing, caplog) -> None:
     texts += [str(r[0]) for r in landing.rows("select reason from raw.quarantine")]
     assert report.counts()["files_rejected"] == 2
     assert all(SECRET not in text for text in texts)
+
+
+def test_an_unforeseen_read_error_rejects_only_its_file(landing, monkeypatch) -> None:
+    real_load = ingest._load
+
+    def load(con, sub, *args):
+        if sub.state == "TX":
+            raise duckdb.ConversionException(f"Could not convert string '{SECRET}'")
+        return real_load(con, sub, *args)
+
+    monkeypatch.setattr(ingest, "_load", load)
+    landing.students("TX", [landing.student("TX1")])
+    landing.students("NE", [landing.student("NE1")])
+    report = landing.ingest()
+    assert report.counts()["files_loaded"] == 1
+    reasons = {row[0]: row[5] for row in landing.manifest()}
+    assert reasons["TX_20261101T083000_students.csv"] == "could not be loaded (ConversionException)"
