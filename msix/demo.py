@@ -2,8 +2,9 @@
 
 Airflow runs in this process (`dag.test()`, in Asset order) against its SQLite metadata database
 under the project-local `.airflow/`; the warehouse is `warehouse/msix.duckdb` (or MSIX_WAREHOUSE).
-Re-running is safe: the same seed writes the same files, already loaded files are skipped by
-checksum, and the DAG runs of the demo's date are cleared and repeated.
+Re-running is safe: the generated files are kept (`data/demo/generated.txt` records children and
+seed), already loaded files are skipped by checksum, and the demo date's DAG runs are cleared
+and repeated.
 """
 
 from __future__ import annotations
@@ -42,12 +43,17 @@ def run_demo(children: int = 2000, seed: int = 7) -> int:
     os.environ["MSIX_LANDING"] = str(landing)
 
     from generator.write import generate
-
     from msix.settings import get_settings
 
     started = time.perf_counter()
-    print(f"generating {children} children (seed {seed}) into {landing}")
-    print(generate(out=DEMO_DIR, children=children, seed=seed))
+    marker = DEMO_DIR / "generated.txt"
+    wanted = f"children={children} seed={seed}"
+    if landing.is_dir() and marker.is_file() and marker.read_text().strip() == wanted:
+        print(f"reusing {landing} ({wanted}; `make clean` to start afresh)")
+    else:
+        print(f"generating {children} children (seed {seed}) into {landing}")
+        print(generate(out=DEMO_DIR, children=children, seed=seed))
+        marker.write_text(wanted + "\n")
     print(f"preparing Airflow under {os.environ['AIRFLOW_HOME']}")
     local.prepare_metadata_db()
     clock = demo_clock()
@@ -61,7 +67,8 @@ def run_demo(children: int = 2000, seed: int = 7) -> int:
     print(f"warehouse:   {settings.warehouse}")
     print(f"reports:     {settings.reports_dir / 'index.html'}")
     print(f"outbox:      {settings.outbox_dir}")
-    print(f"artifacts:   {settings.artifacts_dir} (dbt per run, Great Expectations Data Docs)")
+    print(f"data docs:   {settings.artifacts_dir / 'data_docs' / 'index.html'}")
+    print(f"dbt runs:    {settings.artifacts_dir / 'dbt'} (artifacts per Airflow run)")
     print(f"airflow:     AIRFLOW_HOME={os.environ['AIRFLOW_HOME']} (see docs/operations.md)")
     print(f"{'done' if ok else 'FAILED'} in {time.perf_counter() - started:.0f}s")
     return 0 if ok else 1

@@ -209,6 +209,9 @@ def test_killed_run_then_rerun_matches_uninterrupted_run(
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    files = sum(1 for p in chain.landing.rglob("*") if p.is_file())
+    loaded = _count(warehouse, "select count(*) from raw.load_manifest")
+    assert 0 < loaded < files, "the kill did not land in the middle of ingestion"
 
     rerun = _chain_process(airflow_home, chain.landing, warehouse, tmp_path / "rerun.log")
     assert rerun.wait(timeout=900) == 0, _tail(tmp_path / "rerun.log")
