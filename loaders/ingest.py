@@ -12,11 +12,10 @@ committed together, so a load killed half-way leaves nothing and the rerun loads
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -63,7 +62,7 @@ class FileOutcome:
 
     def as_dict(self) -> dict[str, object]:
         """Plain values, small enough for an Airflow XCom."""
-        return dataclasses.asdict(self)
+        return asdict(self)
 
     def note(self) -> str:
         return f"{printable(self.file_name)}: {self.status}" + (
