@@ -1,7 +1,8 @@
 """Coordinators' decisions: read, validate and turn them into clustering constraints.
 
 The decisions folder (`<warehouse dir>/decisions/*.csv`, or MSIX_DECISIONS) is the source of
-truth; every run reads all of it, so every later run honours every decision. `msix decide` appends to `decisions/msix-decide.csv`. Columns (header required, extra columns ignored):
+truth; every run reads all of it, so every later run honours every decision. `msix decide`
+appends to `decisions/msix-decide.csv`. Columns (header required, extra columns ignored):
 
     decision          same | different | merge | split
     state_l, state_student_id_l, state_r, state_student_id_r   the record pair (same/different);
