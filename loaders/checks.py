@@ -167,21 +167,28 @@ def _problem(record_type: str, layout: Layout, nul_bytes: bool) -> str:
 def checked_select(
     record_type: str, layout: Layout, present: set[str], source: str, nul_bytes: bool = True
 ) -> str:
-    """A SELECT over `source` (staged text): `line_no`, `extra`, the text as read (`r_<column>`),
-    the typed values (`t_<column>`) and `problem`, the first broken rule of the row (NULL for a
-    good row). Each value is parsed once, here; the load copies the typed values."""
+    """A SELECT over `source` (staged text): `line_no`, `extra`, the typed values (`t_<column>`),
+    the text as read (`r_<column>`, broken rows only) and `problem`, the first broken rule of
+    the row (NULL for a good row). Each value is parsed once, here; the load copies the typed
+    values."""
     columns = COLUMNS[record_type]
     raw = "".join(f", src.{c} as r_{c}" for c in sorted(present))
     cleaned = ",\n    ".join(f"{_cleaned(c, layout, present, 'src.')} as {c.name}" for c in columns)
     typed = ",\n    ".join(f"{_typed(c, layout, record_type)} as t_{c.name}" for c in columns)
     kept = "".join(f", r_{c}" for c in sorted(present))
     kept += "".join(f", t_{c.name}" for c in columns)
+    # the text as read is kept for broken rows only (quarantine's `record`): less to store
+    broken_only = "".join(
+        f", case when problem is not null then r_{c} end as r_{c}" for c in sorted(present)
+    )
+    typed_kept = "".join(f", t_{c.name}" for c in columns)
     return (
         f"with cleaned as (\n  select src.line_no, src.extra{raw},\n    {cleaned}\n"
         f"  from {source} as src\n),\n"
-        f"typed as (\n  select *,\n    {typed}\n  from cleaned\n)\n"
-        f"select line_no, extra{kept},\n  {_problem(record_type, layout, nul_bytes)} as problem\n"
-        "from typed"
+        f"typed as (\n  select *,\n    {typed}\n  from cleaned\n),\n"
+        f"checked as (\n  select line_no, extra{kept},\n"
+        f"  {_problem(record_type, layout, nul_bytes)} as problem\n  from typed\n)\n"
+        f"select line_no, extra{typed_kept}{broken_only}, problem from checked"
     )
 
 
