@@ -279,11 +279,7 @@ def _courses(
     sy = term // 2
     term_type = np.where(is_summer, "SUMR", np.where(term % 2 == 0, "SEM1", "SEM2"))
     hours = np.where(in_progress, 20 + (u[4] * 160).astype(np.int64), -1)
-    vis = np.where(
-        stays.withdrawn[stay] >= 0,
-        stays.withdrawn[stay],
-        np.minimum(stays.enrolled[stay] + 40, cal.day(cal.LAST_STAMP) - 1),
-    )
+    vis = _course_known(stays, stay, term, is_summer, complete, u[4])
     enrollment_school = _enrollment_school(stays, states)
     frame = pd.DataFrame(
         {
@@ -307,6 +303,38 @@ def _courses(
     )
     key = ["rec", "school_id", "school_year", "term_type", "course_title", "course_section"]
     return frame.drop_duplicates(key, keep="last").reset_index(drop=True)
+
+
+def _course_known(
+    stays: Stays,
+    stay: np.ndarray,
+    term: np.ndarray,
+    is_summer: np.ndarray,
+    complete: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:
+    """The day the state learns of each course row (it is sent in the next submission).
+
+    A finished term's final grade is known 2-15 days after the term ends (or when the child
+    leaves before that) and sent at the next stamp, within the 30 days of 34 CFR 200.85; a
+    mid-term leaver's row when the child leaves; a course in progress in a stay still open
+    20 days into its term.
+    """
+    year = term // 2 + 1  # the spring year of the school year
+    ones = np.ones(len(term), dtype=np.int64)
+    month = np.where(is_summer, 8, np.where(term % 2 == 0, 1, 6))
+    term_end = cal.from_ymd(year, month, 15 * ones)
+    term_start = np.where(
+        term % 2 == 0,
+        cal.from_ymd(year - 1, 8 * ones, 20 * ones),
+        cal.from_ymd(year, ones, 16 * ones),
+    )
+    left = stays.withdrawn[stay]
+    lag = 2 + (u * 14).astype(np.int64)  # + up to 14 days to the next stamp: within 30
+    finished = np.where(left >= 0, np.minimum(left, term_end + lag), term_end + lag)
+    ongoing = np.where(left >= 0, left, np.maximum(term_start, stays.enrolled[stay]) + 20)
+    known = np.where(complete, finished, ongoing)
+    return np.minimum(known, cal.day(cal.LAST_STAMP) - 1)
 
 
 def _enrollment_school(stays: Stays, states: list[str]) -> np.ndarray:

@@ -20,9 +20,9 @@ def _tree_hash(root: Path) -> str:
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
-    generate(tmp_path / "a", 150, seed=3)
-    generate(tmp_path / "b", 150, seed=3)
-    generate(tmp_path / "c", 150, seed=4)
+    generate(tmp_path / "a", 100, seed=3)
+    generate(tmp_path / "b", 100, seed=3)
+    generate(tmp_path / "c", 100, seed=4)
     assert _tree_hash(tmp_path / "a") == _tree_hash(tmp_path / "b")
     assert _tree_hash(tmp_path / "a") != _tree_hash(tmp_path / "c")
 
@@ -69,8 +69,8 @@ def test_cli_generate(tmp_path, capsys):
 def test_chunked_writing_gives_the_same_bytes(tmp_path, monkeypatch):
     from generator import formats
 
-    generate(tmp_path / "whole", 150, seed=8, states=["TX", "MI", "WA", "CA"])
-    monkeypatch.setattr(formats, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(formats, "CHUNK_STUDENTS", 5)
-    generate(tmp_path / "chunked", 150, seed=8, states=["TX", "MI", "WA", "CA"])
+    generate(tmp_path / "whole", 100, seed=8, states=["TX", "MI", "WA", "CA"])
+    monkeypatch.setattr(formats, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(formats, "CHUNK_STUDENTS", 15)
+    generate(tmp_path / "chunked", 100, seed=8, states=["TX", "MI", "WA", "CA"])
     assert _tree_hash(tmp_path / "whole") == _tree_hash(tmp_path / "chunked")
