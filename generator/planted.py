@@ -147,17 +147,21 @@ def plant_lost_child(p: Planter) -> None:
 
 
 def plant_missing_withdrawal(p: Planter) -> None:
-    """An enrollment with no withdrawal date although the child enrolled elsewhere later."""
+    """An enrollment with no withdrawal date although the child enrolled in another state later."""
     w = p.world
-    has_next, _ = _next_stay_info(w)
+    has_next, nxt = _next_stay_info(w)
     candidates = _original(w).copy()
-    candidates[: len(has_next)] &= has_next
+    candidates[: len(has_next)] &= has_next & (w.stays.state[nxt] != w.stays.state)
     candidates &= ~p.used_enrollment
     chosen = p.choose(candidates, p.count(0.01))
     w.enrollments.loc[chosen, "withdrawal_date"] = -1
     w.enrollments.loc[chosen, "wd_vis"] = -1
     p.used_enrollment[chosen] = True
-    p.note("missing_withdrawal", w.stay_rec[chosen], "no withdrawal date; enrolled elsewhere later")
+    p.note(
+        "missing_withdrawal",
+        w.stay_rec[chosen],
+        "no withdrawal date; enrolled in another state later",
+    )
 
 
 def plant_overlapping_enrollment(p: Planter) -> None:
