@@ -9,9 +9,9 @@ committed model, then the rules applied after scoring:
   any difference of normalised first names except a nickname (translations such as Mary/María
   do not count) or a full first/middle swap. Without the flag: different first names on the
   same birth date (twins share birth date and parents), unless they are nickname or translation
-  forms of one name, typo-like (Jaro-Winkler >= 0.9, same sex), one first name is the other's
-  middle name, or one is part of a compound name. Such pairs go to the worklist at most, and
-  clustering keeps them apart;
+  forms of one name, typo-like (same sex, and Jaro-Winkler >= 0.9 or one edit in names of four
+  letters or more), one first name is the other's middle name, or one is part of a compound
+  name. Such pairs go to the worklist at most, and clustering keeps them apart;
 * the echoed national ID is evidence inside the model (its own comparison); two records echoing
   different IDs are flagged `echo_conflict`, never forced apart or together by it.
 
@@ -108,7 +108,10 @@ def score_pairs(
                     as first_names_swapped_or_compound,
                 l.is_multiple_birth or r.is_multiple_birth as multiple_birth,
                 l.dob = r.dob as same_dob,
-                jaro_winkler_similarity(l.fn, r.fn) >= 0.9 and l.sex = r.sex as first_name_typo,
+                l.sex = r.sex and (
+                    jaro_winkler_similarity(l.fn, r.fn) >= 0.9
+                    or (damerau_levenshtein(l.fn, r.fn) <= 1 and least(len(l.fn), len(r.fn)) >= 4)
+                ) as first_name_typo,
                 l.echo_id <> r.echo_id as echo_conflict,
                 {agree_sql} as agreeing_fields,
                 {disagree_sql} as disagreeing_fields
