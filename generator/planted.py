@@ -48,6 +48,11 @@ class Planter:
         self.used_record[world.records["dup_of"].to_numpy() >= 0] = True
         self.used_move = np.zeros(len(world.moves), dtype=bool)
 
+    def free_enrollments(self) -> np.ndarray:
+        """Enrollment rows not planted yet, of state records without a plant."""
+        recs = self.world.enrollments["rec"].to_numpy()
+        return ~self.used_enrollment & ~self.used_record[recs]
+
     def count(self, rate: float = RATE) -> int:
         floor = MIN_PER_RULE if self.children >= 500 else 1
         return max(floor, int(self.children * rate))
@@ -133,7 +138,7 @@ def plant_lost_child(p: Planter) -> None:
     has_next, _ = _next_stay_info(w)
     last = cal.day(cal.LAST_STAMP)
     candidates = ~has_next & (stays.enrolled < last - 150)
-    candidates &= ~p.used_enrollment[: len(stays.child)]
+    candidates &= p.free_enrollments()[: len(stays.child)]
     candidates &= ~w.records["twin"].to_numpy()[w.stay_rec]
     chosen = p.choose(candidates, p.count())
     span = last - 75 - stays.enrolled[chosen] - 30
@@ -152,7 +157,7 @@ def plant_missing_withdrawal(p: Planter) -> None:
     has_next, nxt = _next_stay_info(w)
     candidates = _original(w).copy()
     candidates[: len(has_next)] &= has_next & (w.stays.state[nxt] != w.stays.state)
-    candidates &= ~p.used_enrollment
+    candidates &= p.free_enrollments()
     chosen = p.choose(candidates, p.count(0.01))
     w.enrollments.loc[chosen, "withdrawal_date"] = -1
     w.enrollments.loc[chosen, "wd_vis"] = -1
@@ -171,7 +176,7 @@ def plant_overlapping_enrollment(p: Planter) -> None:
     has_next, nxt = _next_stay_info(w)
     candidates = _original(w).copy()
     candidates[: len(has_next)] &= has_next & (stays.state[nxt] != stays.state)
-    candidates &= ~p.used_enrollment
+    candidates &= p.free_enrollments()
     chosen = p.choose(candidates, p.count())
     days = 8 + p.rng.integers(0, 23, len(chosen))
     w.enrollments.loc[chosen, "withdrawal_date"] = stays.enrolled[nxt[chosen]] + days
@@ -193,7 +198,7 @@ def plant_withdrawal_before_enrollment(p: Planter) -> None:
     stays = w.stays
     has_next, nxt = _next_stay_info(w)
     span = stays.qad[nxt] - stays.enrolled  # days from enrollment to the next arrival
-    candidates = _original(w) & ~p.used_enrollment
+    candidates = _original(w) & p.free_enrollments()
     candidates[: len(span)] &= has_next & (span < 58)
     chosen = p.choose(candidates, p.count())
     room = 59 - span[chosen]  # the recorded departure stays within 59 days of the next arrival
@@ -209,7 +214,7 @@ def plant_grade_implausible(p: Planter) -> None:
     w = p.world
     candidates = _original(w).copy()
     candidates[: len(w.stays.grade)] &= w.stays.grade >= 10
-    candidates &= ~p.used_enrollment
+    candidates &= p.free_enrollments()
     chosen = p.choose(candidates, p.count())
     codes = np.where(p.rng.random(len(chosen)) < 0.5, "KG", "01")
     w.enrollments.loc[chosen, "grade_level"] = codes
@@ -222,9 +227,9 @@ def plant_grade_implausible(p: Planter) -> None:
 
 
 def _free_moves(p: Planter) -> np.ndarray:
-    """Moves rows not planted yet, of records that are not retracted duplicates."""
+    """Moves rows not planted yet, of state records without a plant (duplicates count as used)."""
     recs = p.world.moves["rec"].to_numpy()
-    return ~p.used_move & (p.world.records["dup_of"].to_numpy()[recs] < 0)
+    return ~p.used_move & ~p.used_record[recs]
 
 
 def plant_missing_qad(p: Planter) -> None:

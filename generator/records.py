@@ -94,7 +94,7 @@ def build_world(rng: np.random.Generator, kids: Children, stays: Stays, states: 
         students=students,
         moves=_moves(rng, stays, stay_rec, states),
         enrollments=pd.concat([enrollments, dup_enr], ignore_index=True),
-        courses=_courses(rng, kids, stays, stay_rec, states),
+        courses=_courses(rng, stays, stay_rec, states),
         assessments=_assessments(rng, stays, stay_rec, states),
         stays=stays,
         stay_rec=stay_rec,
@@ -217,7 +217,7 @@ def _semester(days: np.ndarray) -> np.ndarray:
 
 
 def _courses(
-    rng: np.random.Generator, kids: Children, stays: Stays, stay_rec: np.ndarray, states: list[str]
+    rng: np.random.Generator, stays: Stays, stay_rec: np.ndarray, states: list[str]
 ) -> pd.DataFrame:
     """Secondary course history: each term a secondary stay touches, a schedule of courses.
 
@@ -225,7 +225,6 @@ def _courses(
     after the term (June or July). A mid-term mover gets partial credit or an in-progress course
     with a grade to date; a stay still open has its current term in progress.
     """
-    del kids
     end_day = np.where(stays.withdrawn >= 0, stays.withdrawn, cal.day(cal.LAST_STAMP))
     secondary = stays.grade >= 9
     summer = stays.enrollment_type == "03"

@@ -70,6 +70,7 @@ def test_planted_issues_cover_every_rule_and_name_real_records(generated):
     records = generated.truth["records"]
     known = set(zip(records["state"], records["state_student_id"], strict=True))
     assert set(zip(planted["state"], planted["state_student_id"], strict=True)) <= known
+    assert planted.groupby(["state", "state_student_id"])["rule"].nunique().max() == 1
 
 
 def _current(rows: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
