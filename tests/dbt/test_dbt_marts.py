@@ -151,3 +151,12 @@ def test_incremental_facts_equal_a_full_rebuild(built: Path, tmp_path: Path) -> 
         target_path=tmp_path / "t",
     )
     assert contents() == incremental
+
+
+def test_credit_summary_suppresses_states_with_few_students(built: Path) -> None:
+    rows = query(
+        built,
+        "select state, secondary_students, credits_granted_sum, is_suppressed"
+        " from marts.rpt_credit_accrual_by_state order by state",
+    )
+    assert rows == [("FL", None, None, True), ("TX", None, None, True)]  # 1 and 2 students < 3
