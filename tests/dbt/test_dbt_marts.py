@@ -131,6 +131,13 @@ def test_snapshots_keep_what_the_warehouse_knew(built: Path) -> None:
         " where state = 'TX' and state_student_id = 'T3' and is_deleted",
     )
     assert rows == [(1,)]
+    # T6 first arrived with the late file: known only from the second build on
+    first_build, late_record = query(
+        built,
+        "select min(dbt_valid_from), min(dbt_valid_from) filter (where state_student_id = 'T6')"
+        " from snapshots.snp_student_records",
+    )[0]
+    assert late_record > first_build
 
 
 def test_incremental_facts_equal_a_full_rebuild(built: Path, tmp_path: Path) -> None:
