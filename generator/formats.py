@@ -118,7 +118,7 @@ def _their_columns(table: pd.DataFrame, record_type: str, layout: Layout) -> pd.
             values = reformat_dates(values, layout.date_format)
         codes = layout.codes.get(column)
         if codes:
-            inverse = {ours: theirs for theirs, ours in codes.items()}
+            inverse = {ours: theirs for theirs, ours in reversed(codes.items())}  # first wins
             values = values.map(inverse).fillna(values).astype("str")
         out[column] = values
     return pd.DataFrame(out)
