@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from msix.commands.common import add_warehouse_arg, settings_from
@@ -11,7 +12,11 @@ from msix.commands.common import add_warehouse_arg, settings_from
 def cmd_generate(args: argparse.Namespace) -> int:
     from generator.write import generate
 
-    summary = generate(out=args.out, children=args.children, seed=args.seed, states=args.states)
+    try:
+        summary = generate(out=args.out, children=args.children, seed=args.seed, states=args.states)
+    except ValueError as exc:  # an unknown state code or a bad count: say so, no traceback
+        print(f"msix generate: {exc}", file=sys.stderr)
+        return 2
     print(summary)
     return 0
 

@@ -24,3 +24,11 @@ def test_safe_value_hides_the_value() -> None:
     described = safe_value("Maria 2010-03-14")
     assert "Maria" not in described and "2010" not in described
     assert described.startswith("<16 chars")
+
+
+def test_generate_rejects_an_unknown_state_without_a_traceback(tmp_path: Path, capsys) -> None:
+    from msix.cli import main
+
+    assert main(["generate", "--out", str(tmp_path), "--children", "10", "--states", "ZZ"]) == 2
+    err = capsys.readouterr().err
+    assert "ZZ" in err and "Traceback" not in err
