@@ -115,12 +115,41 @@ def write_identity(con: duckdb.DuckDBPyConnection, students: int) -> None:
         from range({(students + 1) // 2}) as t(c)""")  # fmt: skip
 
 
-def build(warehouse: Path, target: Path) -> float:
-    """Both dbt phases as the pipeline runs them; seconds."""
+MART_PREFIXES = ("fct_", "dim_", "rpt_", "xwalk_", "near_match_")
+
+
+def node_group(name: str) -> str:
+    """The group a dbt node's time is reported under (by the project's naming conventions)."""
+    if name.startswith("stg_"):
+        return "staging"
+    if name.startswith("int_"):
+        return "intermediate"
+    if name.startswith("snp_"):
+        return "snapshots"
+    if name.startswith(MART_PREFIXES):
+        return "marts"
+    return "tests"
+
+
+def build(warehouse: Path, target: Path, top: int = 0) -> float:
+    """Both dbt phases as the pipeline runs them; seconds. Prints seconds per node group and
+    the `top` slowest nodes."""
     started = time.perf_counter()
-    run_dbt(["build", "--select", "staging", "intermediate"], warehouse, target_path=target)
-    run_dbt(["build", "--exclude", "staging", "intermediate"], warehouse, target_path=target)
-    return time.perf_counter() - started
+    results = run_dbt(
+        ["build", "--select", "staging", "intermediate"], warehouse, target_path=target
+    )
+    results += run_dbt(
+        ["build", "--exclude", "staging", "intermediate"], warehouse, target_path=target
+    )
+    elapsed = time.perf_counter() - started
+    groups: dict[str, float] = {}
+    for result in results:
+        group = node_group(result.name)
+        groups[group] = groups.get(group, 0.0) + result.seconds
+    print("  by group:", ", ".join(f"{g} {s:.1f}s" for g, s in sorted(groups.items())))
+    for result in sorted(results, key=lambda r: r.seconds, reverse=True)[:top]:
+        print(f"    {result.seconds:6.1f}s  {result.name}")
+    return elapsed
 
 
 def baseline(warehouse: Path) -> float:
@@ -142,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=1_000_000)
     parser.add_argument("--delta-share", type=float, default=0.02)
+    parser.add_argument("--top", type=int, default=0, help="print the N slowest dbt nodes")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench_dbt_"))
     warehouse = root / "msix.duckdb"
@@ -154,7 +184,7 @@ def main() -> None:
         counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in RAW_TABLES}
         con.close()
         print("raw rows:", ", ".join(f"{t}={n:,}" for t, n in counts.items()))
-        full = build(warehouse, root / "target")
+        full = build(warehouse, root / "target", args.top)
         copy = baseline(warehouse)
         print(
             f"full build: {full:.1f}s; baseline CTAS of raw: {copy:.1f}s; ratio {full / copy:.1f}"
@@ -164,7 +194,7 @@ def main() -> None:
         con = duckdb.connect(str(warehouse))
         write_raw(con, delta, first=0, stamp="2026-02-15 08:00:00")
         con.close()
-        weekly = build(warehouse, root / "target")
+        weekly = build(warehouse, root / "target", args.top)
         print(
             f"weekly delta ({delta:,} students resubmitted): {weekly:.1f}s; ratio to baseline {weekly / copy:.1f}"
         )

@@ -8,6 +8,9 @@
       the list counts only when its stamp is after the student's last `D`;
     - identical rows (the same file twice, or the same record twice in one submission) count once:
       one row per natural key, the first by load and line.
+
+    Incremental by state record (incremental_records.sql): a delta rebuilds only the records it
+    touches. The calling model sets `{{ incremental_records_config(raw_table) }}`.
 -#}
 {% macro current_child_records(child_model, key_columns, key_name) %}
 
@@ -15,7 +18,8 @@ with
 
 child_rows as (
 
-    select * from {{ ref(child_model) }}
+    select * from {{ ref(child_model) }} as child_source
+    {{ incremental_records_filter('child_source') }}
 
 ),
 
@@ -26,8 +30,9 @@ last_deletions as (
         state_student_id,
         max(stamp) as deleted_at
 
-    from {{ ref('stg_students') }}
-    where is_deletion
+    from {{ ref('stg_students') }} as student_source
+    {{ incremental_records_filter('student_source') }}
+    {{ 'and' if is_incremental() else 'where' }} student_source.is_deletion
     group by state, state_student_id
 
 ),

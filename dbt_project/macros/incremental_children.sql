@@ -15,14 +15,11 @@
     intermediate.{{ model_name }}__
 {%- endmacro %}
 
-{% macro incremental_children_pre_hook(this_relation, raw_table) %}
-    {%- if is_incremental() %}
-    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
-    -- no record of the loads seen (a table built before this bookkeeping): every load is new
-    create table if not exists {{ prefix }}loads_seen (load_id varchar);
-
-    create or replace table {{ prefix }}affected as
-    with
+{#-
+    Two CTEs, `new_loads` (load_ids of raw.students and raw.<raw_table> not in
+    <prefix>loads_seen) and `changed_records` (the state records those loads carry).
+-#}
+{% macro changed_records_ctes(prefix, raw_table) %}
     new_loads as (
         select load_id from {{ source('raw', 'students') }}
         union
@@ -36,7 +33,18 @@
         union
         select state, state_student_id from {{ source('raw', raw_table) }}
         where load_id in (select new_loads.load_id from new_loads)
-    ),
+    )
+{%- endmacro %}
+
+{% macro incremental_children_pre_hook(this_relation, raw_table) %}
+    {%- if is_incremental() %}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    -- no record of the loads seen (a table built before this bookkeeping): every load is new
+    create table if not exists {{ prefix }}loads_seen (load_id varchar);
+
+    create or replace table {{ prefix }}affected as
+    with
+    {{ changed_records_ctes(prefix, raw_table) }},
     relinked_records as (
         select built.state, built.state_student_id
         from {{ this_relation }} as built

@@ -140,20 +140,40 @@ def test_snapshots_keep_what_the_warehouse_knew(built: Path) -> None:
     assert late_record > first_build
 
 
-def test_incremental_facts_equal_a_full_rebuild(built: Path, tmp_path: Path) -> None:
-    # `built` ran the facts incrementally for the second delivery (late file, re-linked record)
+INCREMENTAL_MODELS = {
+    "marts": ("fct_enrollment", "fct_course"),
+    "intermediate": (
+        "int_student_records_latest",
+        "int_moves_current",
+        "int_enrollments_current",
+        "int_courses_current",
+        "int_assessments_current",
+    ),
+}
+
+
+def test_incremental_models_equal_a_full_rebuild(built: Path, tmp_path: Path) -> None:
+    # `built` ran these incrementally for the second delivery (late older file, deletion,
+    # replaced child records, re-linked record)
     def contents() -> dict[str, list[tuple]]:
         return {
-            table: query(
-                built, f"select * exclude (stamp, file_name) from marts.{table} order by all"
-            )
-            for table in ("fct_enrollment", "fct_course")
+            table: query(built, f"select * from {schema}.{table} order by all")
+            for schema, tables in INCREMENTAL_MODELS.items()
+            for table in tables
         }
 
     incremental = contents()
-    assert query(built, "select count(*) from intermediate.fct_enrollment__affected") != [(0,)]
+    for tables in INCREMENTAL_MODELS.values():
+        for table in tables:
+            affected = query(built, f"select count(*) from intermediate.{table}__affected")
+            assert affected != [(0,)], table
     run_dbt(
-        ["build", "--select", "fct_enrollment", "fct_course", "--full-refresh"],
+        ["build", "--select", *INCREMENTAL_MODELS["intermediate"], "--full-refresh"],
+        built,
+        target_path=tmp_path / "t",
+    )
+    run_dbt(
+        ["build", "--select", *INCREMENTAL_MODELS["marts"], "--full-refresh"],
         built,
         target_path=tmp_path / "t",
     )

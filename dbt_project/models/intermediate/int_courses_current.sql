@@ -1,3 +1,5 @@
+{{ incremental_records_config('courses') }}
+
 {{ current_child_records(
     'stg_courses',
     ['state_student_id', 'school_id', 'school_year', 'term_type', 'course_title', 'course_section'],

@@ -1,11 +1,15 @@
 -- One row per (state, state_student_id) ever received: the version with the latest stamp,
 -- whatever order the files arrived in. A `D` as the latest version marks the record deleted.
+-- Incremental: a delta rebuilds only the state records it touches (incremental_records.sql).
+
+{{ incremental_records_config('students') }}
 
 with
 
 student_rows as (
 
-    select * from {{ ref('stg_students') }}
+    select student_source.* from {{ ref('stg_students') }} as student_source
+    {{ incremental_records_filter('student_source') }}
 
 ),
 
