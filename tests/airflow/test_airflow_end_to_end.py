@@ -58,9 +58,10 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def chain(landing: Path, tmp_path_factory: pytest.TempPathFactory, airflow_db: None) -> ChainRun:
     """One uninterrupted run of the four DAGs into a fresh warehouse."""
     warehouse = tmp_path_factory.mktemp("uninterrupted") / "msix.duckdb"
-    saved = {k: os.environ.get(k) for k in ("MSIX_LANDING", "MSIX_WAREHOUSE")}
+    saved = {k: os.environ.get(k) for k in ("MSIX_LANDING", "MSIX_WAREHOUSE", "MSIX_TASK_RETRIES")}
     os.environ["MSIX_LANDING"] = str(landing)
     os.environ["MSIX_WAREHOUSE"] = str(warehouse)
+    os.environ["MSIX_TASK_RETRIES"] = "0"  # a failing step fails the test now, not after backoff
     try:
         outcomes = local.run_chain(CLOCK, {"full_refresh": False, "states": []})
     finally:
