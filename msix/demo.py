@@ -14,9 +14,13 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from msix import paths
 from msix.orchestration import local
+
+if TYPE_CHECKING:
+    import duckdb
 
 DEMO_DIR: Path = paths.DEFAULT_DATA_DIR / "demo"
 
@@ -93,5 +97,15 @@ def warehouse_summary(warehouse: Path) -> str:
         for schema, name in tables:
             if db.relation_exists(con, schema, name):
                 (count,) = con.execute(f"select count(*) from {schema}.{name}").fetchone()
-                lines.append(f"  {schema}.{name}: {count} rows")
+                lines.append(f"  {schema}.{name}: {count} rows{_by_status(con, schema, name)}")
     return "\n".join(lines)
+
+
+def _by_status(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
+    """For the manifest: how many files were loaded, rejected or duplicates."""
+    if (schema, name) != ("raw", "load_manifest"):
+        return ""
+    rows = con.execute(
+        "select status, count(*) from raw.load_manifest group by status order by status"
+    ).fetchall()
+    return " (" + ", ".join(f"{status} {count}" for status, count in rows) + ")"

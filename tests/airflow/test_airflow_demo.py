@@ -27,6 +27,11 @@ def test_warehouse_summary_counts_the_tables_that_exist(tmp_path: Path) -> None:
         con.execute(
             "create schema raw; create table raw.students as select range as id from range(3)"
         )
+        con.execute(
+            "create table raw.load_manifest as select * from"
+            " (values ('loaded'), ('loaded'), ('rejected')) as t(status)"
+        )
     summary = warehouse_summary(warehouse)
     assert "raw.students: 3 rows" in summary
+    assert "raw.load_manifest: 3 rows (loaded 2, rejected 1)" in summary
     assert "marts.dim_student" not in summary
