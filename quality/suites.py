@@ -2,14 +2,19 @@
 
 Each JSON file names a suite, the relation it checks, the SQL that selects the frame (with
 `{relation}`; for raw tables each state's latest submission) and its expectations as
-`{"type": "expect_...", "kwargs": {...}}`. Frames are read from DuckDB by the caller (GE's
-SQL datasource does not work on DuckDB). Data Docs are rebuilt into a local folder.
+`{"type": "expect_...", "kwargs": {...}}`. Frames are read from DuckDB through Arrow (GE's
+SQL datasource does not work on DuckDB), holding only the columns the checks read: row checks
+see every row up to `MAX_ROWS` and a uniform sample above; uniqueness checks see the rows
+whose key is repeated, found by DuckDB on every row. All batches run in one ephemeral GE
+context per run, and Data Docs are rebuilt once into a local folder.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ import pandas as pd
 from msix.db import relation_exists
 from msix.paths import EXPECTATIONS_DIR
 
-MAX_ROWS = 200_000  # frames larger than this are sampled; the suites check shares, not every row
+MAX_ROWS = 200_000  # row-check frames larger than this are sampled (codes and shares of missing)
 
 
 @dataclass(frozen=True)
@@ -65,15 +70,84 @@ def load_suites(folder: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
     return specs
 
 
-def read_frames(con: duckdb.DuckDBPyConnection, specs: list[SuiteSpec]) -> dict[str, pd.DataFrame]:
-    """The frame of each suite whose relation exists (sampled above MAX_ROWS)."""
-    frames = {}
+# Exact checks: a sample could miss a duplicate, so they are counted in DuckDB on every row.
+KEY_CHECKS = frozenset(
+    {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+)
+
+
+def expectation_columns(config: dict[str, Any]) -> list[str]:
+    """The columns one expectation reads (`column`, `column_list`, `column_A`/`column_B`)."""
+    kwargs = config["kwargs"]
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_list" in kwargs:
+        return list(kwargs["column_list"])
+    return [kwargs[k] for k in ("column_A", "column_B") if k in kwargs]
+
+
+def _columns(expectations: tuple[dict[str, Any], ...]) -> list[str]:
+    """The columns a set of expectations reads, in first-use order, each once."""
+    return list(dict.fromkeys(c for e in expectations for c in expectation_columns(e)))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One GE validation: some of a suite's expectations and the frame they run on.
+
+    `rows` counts the suite's whole frame in DuckDB, so percentages of the key checks (run on
+    the duplicated keys only) are shares of every row.
+    """
+
+    name: str
+    spec: SuiteSpec
+    expectations: tuple[dict[str, Any], ...]
+    frame: pd.DataFrame
+    rows: int
+    exact_keys: bool = False
+
+
+def _quote(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _to_pandas(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """A query's rows through Arrow (dates as datetime64, like the frames GE expects)."""
+    return con.sql(sql).to_arrow_table().to_pandas(date_as_object=False)
+
+
+def read_batches(
+    con: duckdb.DuckDBPyConnection, specs: list[SuiteSpec], max_rows: int = MAX_ROWS
+) -> list[Batch]:
+    """The batches of each suite whose relation exists.
+
+    Row checks get only the columns they read, every row up to `max_rows` and a uniform
+    sample above (they check codes and shares of missing values). Uniqueness checks get the
+    rows whose key occurs more than once in the whole frame, found in DuckDB: the same pass or
+    fail as on every row, on a frame as small as the duplicates.
+    """
+    batches = []
     for spec in specs:
         if not relation_exists(con, *spec.relation.split(".", 1)):
             continue
-        sql = f"select * from ({spec.frame_sql()}) using sample reservoir({MAX_ROWS} rows)"
-        frames[spec.name] = con.execute(sql).df()
-    return frames
+        frame_sql = spec.frame_sql()
+        rows = con.execute(f"select count(*) from ({frame_sql})").fetchall()[0][0]
+        row_checks = tuple(e for e in spec.expectations if e["type"] not in KEY_CHECKS)
+        key_checks = tuple(e for e in spec.expectations if e["type"] in KEY_CHECKS)
+        if row_checks:
+            sample = f" using sample reservoir({max_rows} rows)" if rows > max_rows else ""
+            columns = ", ".join(_quote(c) for c in _columns(row_checks))
+            frame = _to_pandas(con, f"select {columns} from ({frame_sql}){sample}")
+            batches.append(Batch(spec.name, spec, row_checks, frame, rows))
+        if key_checks:
+            columns = ", ".join(_quote(c) for c in _columns(key_checks))
+            repeated = " or ".join(
+                f"count(*) over (partition by {', '.join(_quote(c) for c in expectation_columns(e))}) > 1"
+                for e in key_checks
+            )
+            frame = _to_pandas(con, f"select {columns} from ({frame_sql}) qualify {repeated}")
+            batches.append(Batch(f"{spec.name}_keys", spec, key_checks, frame, rows, True))
+    return batches
 
 
 def _expectation(config: dict[str, Any]) -> Any:
@@ -81,6 +155,19 @@ def _expectation(config: dict[str, Any]) -> Any:
 
     class_name = "".join(part.capitalize() for part in config["type"].split("_"))
     return getattr(gx.expectations, class_name)(**config["kwargs"])
+
+
+def import_in_background() -> threading.Thread:
+    """Start importing Great Expectations (seconds of work) in a thread; join it to wait.
+
+    The caller runs DuckDB work meanwhile, which releases the GIL, so the import costs little.
+    """
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    importing = threading.Thread(
+        target=importlib.import_module, args=("great_expectations",), daemon=True
+    )
+    importing.start()
+    return importing
 
 
 def _quiet_context(docs_dir: Path) -> Any:
@@ -104,60 +191,54 @@ def _quiet_context(docs_dir: Path) -> Any:
     return context
 
 
-def validate(
-    specs: list[SuiteSpec], frames: dict[str, pd.DataFrame], docs_dir: Path
-) -> list[ExpectationOutcome]:
-    """Run each suite that has a frame; build Data Docs into `docs_dir`; one outcome per check."""
+def validate(batches: list[Batch], docs_dir: Path) -> list[ExpectationOutcome]:
+    """Run every batch in one ephemeral GE context; build Data Docs once; one outcome per check."""
     import great_expectations as gx
 
     docs_dir.mkdir(parents=True, exist_ok=True)
     context = _quiet_context(docs_dir)
     source = context.data_sources.add_pandas("warehouse_frames")
     outcomes: list[ExpectationOutcome] = []
-    for spec in specs:
-        frame = frames.get(spec.name)
-        if frame is None:
-            continue
-        batch = source.add_dataframe_asset(name=spec.name).add_batch_definition_whole_dataframe(
-            "all"
-        )
+    for batch in batches:
+        definition = source.add_dataframe_asset(name=batch.name)
         suite = context.suites.add(
             gx.ExpectationSuite(
-                name=spec.name,
-                expectations=[_expectation(c) for c in spec.expectations],
-                meta={"description": spec.description, "relation": spec.relation},
+                name=batch.name,
+                expectations=[_expectation(c) for c in batch.expectations],
+                meta={"description": batch.spec.description, "relation": batch.spec.relation},
             )
         )
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=spec.name, data=batch, suite=suite)
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=batch.name,
+                data=definition.add_batch_definition_whole_dataframe("all"),
+                suite=suite,
+            )
         )
         checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=f"{spec.name}_checkpoint",
-                validation_definitions=[definition],
-            )
+            gx.Checkpoint(name=f"{batch.name}_checkpoint", validation_definitions=[validation])
         )
-        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        result = checkpoint.run(batch_parameters={"dataframe": batch.frame})
         for run_result in result.run_results.values():
-            outcomes.extend(_outcomes(spec.name, run_result))
+            outcomes.extend(_outcomes(batch, run_result))
     context.build_data_docs()  # once for all suites: rendering is the slow part
     return outcomes
 
 
-def _outcomes(suite: str, run_result: Any) -> list[ExpectationOutcome]:
+def _outcomes(batch: Batch, run_result: Any) -> list[ExpectationOutcome]:
     outcomes = []
     for item in run_result.results:
         config = item.expectation_config
-        kwargs = config.kwargs
-        column = kwargs.get("column") or ",".join(
-            kwargs.get("column_list") or [kwargs.get("column_A", ""), kwargs.get("column_B", "")]
-        )
-        percent = (item.result or {}).get("unexpected_percent")
+        result = item.result or {}
+        percent = result.get("unexpected_percent")
+        if batch.exact_keys and result.get("unexpected_count") is not None:
+            # the frame held the duplicated keys only: the share is of the whole frame's rows
+            percent = 100.0 * result["unexpected_count"] / batch.rows if batch.rows else 0.0
         outcomes.append(
             ExpectationOutcome(
-                suite=suite,
+                suite=batch.spec.name,
                 expectation=config.type,
-                column=str(column),
+                column=",".join(expectation_columns({"kwargs": config.kwargs})),
                 success=bool(item.success),
                 unexpected_percent=None if percent is None else float(percent),
             )

@@ -1,0 +1,67 @@
+"""Suite batches: only the checked columns, samples for row checks, exact uniqueness in DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from quality.suites import SuiteSpec, read_batches, validate
+
+SPEC = SuiteSpec(
+    name="people",
+    relation="main.people",
+    sql="select * from {relation}",
+    description="test suite",
+    expectations=(
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "person_id"}},
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "code", "value_set": ["A", "B"]},
+        },
+    ),
+)
+
+
+def _people(duplicates: int) -> duckdb.DuckDBPyConnection:
+    """50 people with codes A/B and a wide unused column; the last `duplicates` repeat id 1."""
+    con = duckdb.connect(":memory:")
+    con.execute(
+        """
+        create table people as
+        select case when i > 50 - ? then 1 else i end as person_id,
+               case when i % 2 = 0 then 'A' else 'B' end as code,
+               repeat('x', 100) as unused
+        from range(1, 51) as t(i)
+        """,
+        [duplicates],
+    )
+    return con
+
+
+def test_row_checks_read_their_columns_and_a_bounded_sample() -> None:
+    batches = read_batches(_people(0), [SPEC], max_rows=10)
+    rows = next(b for b in batches if not b.exact_keys)
+    assert list(rows.frame.columns) == ["code"]
+    assert len(rows.frame) == 10 and rows.rows == 50
+    assert [e["type"] for e in rows.expectations] == ["expect_column_values_to_be_in_set"]
+
+
+def test_uniqueness_is_checked_on_every_row_although_row_checks_sample() -> None:
+    batches = read_batches(_people(2), [SPEC], max_rows=10)
+    keys = next(b for b in batches if b.exact_keys)
+    # the two repeats plus the original id 1: every copy of the repeated key, nothing else
+    assert sorted(keys.frame["person_id"].tolist()) == [1, 1, 1]
+    assert keys.rows == 50
+    clean = next(b for b in read_batches(_people(0), [SPEC], max_rows=10) if b.exact_keys)
+    assert clean.frame.empty
+
+
+def test_key_check_fails_with_its_share_of_all_rows(tmp_path: Path) -> None:
+    outcomes = validate(read_batches(_people(2), [SPEC], max_rows=10), tmp_path / "docs")
+    by_type = {o.expectation: o for o in outcomes}
+    unique = by_type["expect_column_values_to_be_unique"]
+    assert unique.suite == "people" and not unique.success
+    assert unique.unexpected_percent == 100.0 * 3 / 50
+    assert by_type["expect_column_values_to_be_in_set"].success
+    assert (tmp_path / "docs" / "index.html").exists()
