@@ -31,11 +31,6 @@ CLOCK = datetime(2026, 11, 2, 6, tzinfo=UTC)
 VOLATILE_COLUMNS = {"loaded_at"}
 """Wall-clock bookkeeping columns (when a file was loaded), equal only by accident across runs."""
 
-ARBITRARY_COLUMNS = {"marts.dim_school": {"district_id"}}
-"""Known nondeterminism, left out until its model is fixed: dim_school picks one row among
-records with the same school, stamp, state and name, and those may differ in a missing vs a
-present district_id (ordering by `district_id nulls last` would settle it)."""
-
 
 @dataclass(frozen=True)
 class ChainRun:
@@ -180,7 +175,7 @@ def _differences(expected: Path, actual: Path, schemas: tuple[str, ...]) -> list
                     " and table_schema = ? and table_name = ? order by ordinal_position",
                     [schema, name],
                 ).fetchall()
-                if r[0] not in VOLATILE_COLUMNS | ARBITRARY_COLUMNS.get(table, set())
+                if r[0] not in VOLATILE_COLUMNS
             ]
             cols = ", ".join(f'"{c}"' for c in columns)
             (extra,) = con.execute(

@@ -25,7 +25,8 @@ named_schools as (
 
     from enrollments
     qualify row_number() over (
-        partition by school_id order by stamp desc, state asc, school_name asc
+        partition by school_id
+        order by stamp desc, state asc, school_name asc, district_id asc nulls last
     ) = 1
 
 ),
