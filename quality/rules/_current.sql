@@ -5,8 +5,9 @@
 -- submission that carried that record type for the student are the current ones.
 -- `national_id` is the child's msix_id from the identity crosswalk; `msix_id` stays the
 -- value the state echoed in its file.
+-- Temp tables, built once per run: as views every rule would recompute the windows over raw.*.
 
-create or replace temp view cur_students as
+create or replace temp table cur_students as
 with submitted as (
     select * from raw.students
     where stamp <= getvariable('as_of_ts')
@@ -44,16 +45,16 @@ from latest
 inner join cur_students as students
     on latest.state = students.state and latest.state_student_id = students.state_student_id;
 
-create or replace temp view cur_moves as select * from current_child_rows('raw.moves');
+create or replace temp table cur_moves as select * from current_child_rows('raw.moves');
 
-create or replace temp view cur_enrollments as
+create or replace temp table cur_enrollments as
 select * from current_child_rows('raw.enrollments');
 
-create or replace temp view cur_courses as select * from current_child_rows('raw.courses');
+create or replace temp table cur_courses as select * from current_child_rows('raw.courses');
 
 -- A departure: a state records a qualifying move whose destination is another state.
 -- The notice date is the first submission that carried it.
-create or replace temp view departures as
+create or replace temp table departures as
 with first_stamps as (
     select state, state_student_id, qad, move_to_state, min(stamp) as first_stamp
     from raw.moves
@@ -77,7 +78,7 @@ inner join first_stamps
 where moves.move_to_state is not null and moves.move_to_state <> moves.state;
 
 -- The first day each state submitted anything: clocks start counting from then.
-create or replace temp view state_onboarding as
+create or replace temp table state_onboarding as
 select state, min(stamp)::date as first_day
 from raw.students
 group by state;
