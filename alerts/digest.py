@@ -1,13 +1,12 @@
 """One coordinator's digest: new or changed findings and move notices, as an e-mail.
 
 The HTML body holds counts by rule and the notices; `findings.csv` and `move_notices.csv`
-hold the rows. Cells that a spreadsheet would run as a formula are neutralised
-(msix.output.neutralise_cell), and HTML cells are escaped.
+hold the rows, written by msix.output (`csv_to` neutralises cells a spreadsheet would run as a
+formula; `html_table` escapes HTML cells).
 """
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from alerts.coordinators import Coordinator
-from msix.output import html_table, neutralise_cell
+from msix.output import csv_to, html_table
 
 FINDING_FIELDS = (
     "issue_id", "rule", "severity", "status", "msix_id", "state_student_id", "district_id",
@@ -53,9 +52,7 @@ def rows_of(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[list[Any]]:
 def to_csv(frame: pd.DataFrame, fields: tuple[str, ...]) -> bytes:
     """The rows of `frame` as spreadsheet-safe CSV (UTF-8): formula-looking cells neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(fields)
-    writer.writerows([neutralise_cell(v) for v in row] for row in rows_of(frame, fields))
+    csv_to(buffer, fields, rows_of(frame, fields))
     return buffer.getvalue().encode("utf-8")
 
 

@@ -32,8 +32,8 @@ def session(warehouse: Path, *, read_only: bool = False) -> Iterator[duckdb.Duck
 
 def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     """True when `schema.name` is a table or view in the open warehouse."""
-    row = con.execute(
+    rows = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()  # fetchall: DuckDB 2 refuses register()/sql() while a result is unfinished
+    return bool(rows and rows[0][0])

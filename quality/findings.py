@@ -1,6 +1,7 @@
 """Evaluate the finding rules against the warehouse as of the run clock.
 
-`prepare` sets the clock and writes the calendar relations; `evaluate_rules` runs every rule
+`prepare` sets the clock and writes the calendar relations (working days from the dbt
+calendar `marts.dim_date` when it exists); `evaluate_rules` runs every rule
 whose inputs exist and returns one frame of findings with a stable `issue_id`: a hash of the
 rule, the state that must act, the child's state ID (or national ID) and the subject key,
 so the same finding keeps its ID across runs while its detail may change.
@@ -65,18 +66,40 @@ def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
     stamp = moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
     con.execute(f"set variable as_of_ts = timestamp '{stamp}'")
     con.execute("create schema if not exists quality")
-    working_days = working_day_frame()
-    term_ends = term_end_frame()
-    con.register("working_days_frame", working_days)
-    con.register("term_ends_frame", term_ends)
-    con.execute("create or replace table quality.working_day as select * from working_days_frame")
+    write_working_days(con)
+    con.register("term_ends_frame", term_end_frame())
     con.execute("create or replace table quality.term_end as select * from term_ends_frame")
-    con.unregister("working_days_frame")
     con.unregister("term_ends_frame")
     missing = _missing(con, BASE_RELATIONS)
     if not missing:
         con.execute((RULES_DIR / "_current.sql").read_text(encoding="utf-8"))
     return missing
+
+
+def write_working_days(con: duckdb.DuckDBPyConnection) -> str:
+    """Write `quality.working_day` (`day`, `is_working_day`, `wd_index`); return its source.
+
+    The warehouse calendar `marts.dim_date` (dbt) is the source of truth when it exists; the
+    same calendar computed in Python (`quality.calendar`) serves a warehouse without marts,
+    such as the unit tests' (a test checks that both agree).
+    """
+    if relation_exists(con, "marts", "dim_date"):
+        con.execute(
+            """
+            create or replace table quality.working_day as
+            select date_day as day, is_working_day, working_day_index as wd_index
+            from marts.dim_date
+            """
+        )
+        return "marts.dim_date"
+    con.register("working_days_frame", working_day_frame())
+    try:
+        con.execute(
+            "create or replace table quality.working_day as select * from working_days_frame"
+        )
+    finally:
+        con.unregister("working_days_frame")
+    return "quality.calendar"
 
 
 def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> pd.DataFrame:

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from msix.paths import DBT_PROJECT_DIR
 from quality.calendar import federal_holidays, working_day_frame, working_days_between
-from quality.findings import evaluate_rules
+from quality.findings import evaluate_rules, write_working_days
 from quality.fixtures import Warehouse
 from quality.issues import update_history
 from quality.summary import write_state_summary
@@ -60,3 +61,40 @@ def test_issue_ids_stable_and_resolved_when_fixed() -> None:
     assert write_state_summary(con, datetime(2026, 2, 5, tzinfo=UTC)) == 1
     summary = con.execute("select state, students, open_findings from marts.dq_state_summary")
     assert summary.fetchall() == [("TX", 1, 0)]
+
+
+def _dim_date(con: duckdb.DuckDBPyConnection) -> None:
+    """`marts.dim_date` built from the dbt model's own SQL (it uses no Jinja)."""
+    sql = (DBT_PROJECT_DIR / "models" / "marts" / "dim_date.sql").read_text(encoding="utf-8")
+    con.execute("create schema if not exists marts")
+    con.execute(f"create table marts.dim_date as {sql}")
+
+
+def test_python_calendar_agrees_with_dbt_dim_date_2024_to_2027() -> None:
+    con = duckdb.connect(":memory:")
+    _dim_date(con)
+    dbt_days = con.execute(
+        """
+        select date_day, is_working_day, working_day_index - min(working_day_index) over ()
+        from marts.dim_date where date_day between date '2024-01-01' and date '2027-12-31'
+        order by date_day
+        """
+    ).fetchall()
+    frame = working_day_frame().set_index("day").loc[date(2024, 1, 1) : date(2027, 12, 31)]
+    python_days = [
+        (day, bool(row.is_working_day), int(row.wd_index - frame["wd_index"].iloc[0]))
+        for day, row in frame.iterrows()
+    ]
+    assert len(dbt_days) == len(python_days) == 1461
+    assert dbt_days == python_days
+
+
+def test_rules_count_working_days_from_dim_date_when_it_exists() -> None:
+    con = duckdb.connect(":memory:")
+    Warehouse(con)
+    con.execute("create schema if not exists quality")
+    assert write_working_days(con) == "quality.calendar"
+    _dim_date(con)
+    assert write_working_days(con) == "marts.dim_date"
+    rows = con.execute("select count(*), min(day), max(day) from quality.working_day").fetchall()
+    assert rows == [(14976, date(2000, 1, 1), date(2040, 12, 31))]
