@@ -1,8 +1,8 @@
 """Delimited CSV files (§3 and per-state layouts) staged by DuckDB's own reader.
 
 The fast path: the header is read and mapped in Python, then `read_csv` reads the whole file
-as text (`all_varchar` by explicit columns) into a temporary table, and the checks run in SQL
-over all of it. A file in another encoding is first transcoded to UTF-8 in a streaming way.
+as text (`all_varchar` by explicit columns) and one statement checks every row and inserts the
+good ones; the broken ones are inserted by a second scan only when some rows were not loaded. A file in another encoding is first transcoded to UTF-8 in a streaming way.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.checks import lit
+from loaders.checks import checked_select, insert_loaded_sql, insert_quarantine_sql, lit
 from loaders.contract import column_names, required_columns
 from loaders.errors import FileRejected
 from loaders.layouts import Layout
 from loaders.names import printable
-from loaders.sink import CHECKED, Lineage, RowCounts, insert_staged, stage_checked
+from loaders.sink import Lineage, RowCounts
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line rejects the file; a long field quarantines a row
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -134,9 +134,11 @@ def load_csv(
     lineage: Lineage,
     counts: RowCounts,
 ) -> None:
-    """Read the whole (UTF-8) file as text and check it in one statement, then insert.
+    """Read the whole (UTF-8) file as text, check it and insert its good rows in one statement;
+    broken rows (only when some rows were not loaded) in a second one.
 
-    Rows are numbered as lines (header = 1) from their order in the checked table."""
+    Rows are numbered as lines (header = 1) by `row_number() over ()` over the scan, which
+    DuckDB computes in file order (a streaming window)."""
     header = read_header(path, layout.delimiter)
     mapping = map_header(record_type, layout, header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
@@ -146,32 +148,46 @@ def load_csv(
         selected.append(f"json_object({pairs})::varchar as extra")
     else:
         selected.append("null::varchar as extra")
+    reader = (
+        f"read_csv({lit(str(path))}, header = true, columns = {columns}, "
+        f"delim = {lit(layout.delimiter)}, quote = '\"', escape = '\"', auto_detect = false, "
+        f"strict_mode = true, max_line_size = {MAX_LINE_BYTES})"
+    )
     source = (
-        f"(select null::integer as line_no, {', '.join(selected)} from read_csv({lit(str(path))}, "
-        f"header = true, columns = {columns}, delim = {lit(layout.delimiter)}, quote = '\"', "
-        f"escape = '\"', auto_detect = false, strict_mode = true, "
-        f"max_line_size = {MAX_LINE_BYTES}))"
+        f"(select (row_number() over () + 1)::integer as line_no, {', '.join(selected)} "
+        f"from {reader})"
     )
     present = set(mapping.contract)
+    checked = f"({checked_select(record_type, layout, present, source, has_nul_byte(path))})"
+    parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
     try:
-        stage_checked(con, record_type, layout, present, source, has_nul_byte(path))
+        if "state" in mapping.unknown:
+            _check_body_state(con, source, layout.state)
+        loaded = _count(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
+        quarantined = 0
+        if loaded < _count(con, f"select count(*) from {reader}"):
+            quarantine = insert_quarantine_sql(record_type, present, checked, "c.line_no", parts)
+            quarantined = _count(con, quarantine)
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise FileRejected(csv_error_reason(exc)) from None
-    if "state" in mapping.unknown:
-        _check_body_state(con, layout.state)
-    # inside a transaction a new table's row ids start at a large offset: number from the first
-    first = con.execute(f"select coalesce(min(rowid), 0) from {CHECKED}").fetchone()
-    base = int(first[0]) if first else 0
-    line_no = f"(c.rowid - {base} + 2)::integer"
-    insert_staged(con, record_type, layout, present, lineage, counts, line_no=line_no)
+    counts.loaded += loaded
+    counts.quarantined += quarantined
 
 
-def _check_body_state(con: duckdb.DuckDBPyConnection, state: str) -> None:
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The single number a statement returns (rows counted, inserted)."""
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _check_body_state(con: duckdb.DuckDBPyConnection, source: str, state: str) -> None:
     """A `state` column in the body, when a state sends one, must name the file's state."""
-    row = con.execute(
-        f"select count(*) from {CHECKED} where nullif(trim(extra::json ->> 'state'), '') <> {lit(state)}"
-    ).fetchone()
-    if row and row[0]:
+    disagree = _count(
+        con,
+        f"select count(*) from {source} "
+        f"where nullif(trim(extra::json ->> 'state'), '') <> {lit(state)}",
+    )
+    if disagree:
         raise FileRejected(
-            f"state column disagrees with the file name's state {state} in {row[0]} rows"
+            f"state column disagrees with the file name's state {state} in {disagree} rows"
         )
