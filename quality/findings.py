@@ -57,7 +57,7 @@ def _missing(con: duckdb.DuckDBPyConnection, relations: tuple[str, ...]) -> list
 
 
 def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
-    """Set the clock variables, write the calendar relations, create the `cur_*` tables.
+    """Set the clock variables, write the calendar relations, create the `cur_*` relations.
 
     Returns the base relations that are missing (then no rule can run).
     """

@@ -3,7 +3,7 @@
 Every rule file is one `select` returning the same columns, `RULE_COLUMNS`: the state that
 must act, the child (`msix_id` and/or `state_student_id`), a `subject_key` naming what the
 finding is about inside the child's record (a school and date, a field, a COE) and a
-`detail` for the coordinator. The rule SQL reads the `cur_*` temp tables of `rules/_current.sql`,
+`detail` for the coordinator. The rule SQL reads the `cur_*` relations of `rules/_current.sql`,
 `quality.working_day`, `quality.term_end` and the marts, with `getvariable('as_of')` (DATE)
 and `getvariable('as_of_ts')` (TIMESTAMP) as the only clock.
 """
@@ -17,7 +17,7 @@ from typing import Literal
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 RULE_COLUMNS = ("state", "msix_id", "state_student_id", "subject_key", "detail")
 
-# Relations the `cur_*` tables read; without them no rule can run.
+# Relations the `cur_*` relations read; without them no rule can run.
 BASE_RELATIONS = (
     "raw.students",
     "raw.moves",

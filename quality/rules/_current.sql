@@ -5,7 +5,9 @@
 -- submission that carried that record type for the student are the current ones.
 -- `national_id` is the child's msix_id from the identity crosswalk; `msix_id` stays the
 -- value the state echoed in its file.
--- Temp tables, built once per run: as views every rule would recompute the windows over raw.*.
+-- cur_students and cur_enrollments, which most rules read, are temp tables built once per run
+-- (as views each rule would recompute their windows); the others, read by two rules each, stay
+-- views, cheaper than copying every column of raw.courses.
 
 create or replace temp table cur_students as
 with submitted as (
@@ -45,16 +47,16 @@ from latest
 inner join cur_students as students
     on latest.state = students.state and latest.state_student_id = students.state_student_id;
 
-create or replace temp table cur_moves as select * from current_child_rows('raw.moves');
+create or replace temp view cur_moves as select * from current_child_rows('raw.moves');
 
 create or replace temp table cur_enrollments as
 select * from current_child_rows('raw.enrollments');
 
-create or replace temp table cur_courses as select * from current_child_rows('raw.courses');
+create or replace temp view cur_courses as select * from current_child_rows('raw.courses');
 
 -- A departure: a state records a qualifying move whose destination is another state.
 -- The notice date is the first submission that carried it.
-create or replace temp table departures as
+create or replace temp view departures as
 with first_stamps as (
     select state, state_student_id, qad, move_to_state, min(stamp) as first_stamp
     from raw.moves
@@ -78,7 +80,7 @@ inner join first_stamps
 where moves.move_to_state is not null and moves.move_to_state <> moves.state;
 
 -- The first day each state submitted anything: clocks start counting from then.
-create or replace temp table state_onboarding as
+create or replace temp view state_onboarding as
 select state, min(stamp)::date as first_day
 from raw.students
 group by state;
