@@ -39,12 +39,15 @@ last_deletions as (
 
 latest_submissions as (
 
+    -- read from the model, not from child_rows: a second reader of child_rows would make
+    -- DuckDB materialize every column of it (about a quarter of the build time)
     select
         state,
         state_student_id,
         max(stamp) as stamp
 
-    from child_rows
+    from {{ ref(child_model) }} as submission_source
+    {{ incremental_records_filter('submission_source') }}
     group by state, state_student_id
 
 ),
