@@ -65,3 +65,24 @@ def test_key_check_fails_with_its_share_of_all_rows(tmp_path: Path) -> None:
     assert unique.unexpected_percent == 100.0 * 3 / 50
     assert by_type["expect_column_values_to_be_in_set"].success
     assert (tmp_path / "docs" / "index.html").exists()
+
+
+def test_timing_measures_each_phase_on_a_copy(tmp_path: Path) -> None:
+    from quality.fixtures import Warehouse
+    from quality.timing import time_step
+
+    warehouse = tmp_path / "msix.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        Warehouse(con).student("TX", "TX1", "000000000001")
+    before = warehouse.read_bytes()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    phases, baseline = time_step(warehouse, scratch)
+    assert list(phases) == [
+        "import great_expectations",
+        "read batches",
+        "rules + history",
+        "validate + Data Docs",
+    ]
+    assert baseline >= 0 and (scratch / "data_docs" / "index.html").exists()
+    assert warehouse.read_bytes() == before  # the step ran on the copy
