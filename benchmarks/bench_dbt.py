@@ -12,9 +12,11 @@ interstate moves exist), then times
 2. the baseline: one `create table as select *` copy of every raw table (the cost of reading and
    writing the data once);
 3. a weekly delta: a new submission for --delta-share of the students (new stamp, their
-   enrollments and courses replaced), then both dbt phases again (incremental facts).
+   enrollments and courses replaced), then both dbt phases again (the current-record models and
+   the facts are incremental; the linked models and other marts rebuild).
 
-Prints seconds and ratios. Targets (issue 5): full build <= 5 minutes on 2 cores at 1M students,
+Prints seconds and ratios, and with --top N seconds per node group (summed over dbt's two
+threads, so more than the wall time) and the N slowest nodes. Targets (issue 5): full build <= 5 minutes on 2 cores at 1M students,
 delta <= 30 seconds.
 """
 
