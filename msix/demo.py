@@ -67,11 +67,17 @@ def run_demo(children: int = 2000, seed: int = 7) -> int:
         print("  " + outcome.line())
     settings = get_settings()
     ok = len(outcomes) == len(local.chain_dag_ids()) and all(o.state == "success" for o in outcomes)
+    if ok:  # dbt docs beside the warehouse, then the site again so it links them
+        from msix import pipeline
+
+        pipeline.generate_docs(settings)
+        pipeline.build_reports(settings)
     print(warehouse_summary(settings.warehouse))
     print(f"warehouse:   {settings.warehouse}")
     print(f"reports:     {settings.reports_dir / 'index.html'}")
     print(f"outbox:      {settings.outbox_dir}")
     print(f"data docs:   {settings.artifacts_dir / 'data_docs' / 'index.html'}")
+    print(f"dbt docs:    {settings.artifacts_dir / 'dbt' / 'docs' / 'index.html'}")
     print(f"dbt runs:    {settings.artifacts_dir / 'dbt'} (artifacts per Airflow run)")
     print(f"airflow:     AIRFLOW_HOME={os.environ['AIRFLOW_HOME']} (see docs/operations.md)")
     print(f"{'done' if ok else 'FAILED'} in {time.perf_counter() - started:.0f}s")

@@ -104,6 +104,13 @@ def build_reports(settings: Settings) -> StepSummary:
     return StepSummary("build_reports", report.counts(), report.notes())
 
 
+def generate_docs(settings: Settings) -> Path:
+    """`dbt docs generate` beside the warehouse (the report site links the newest one)."""
+    target = settings.artifacts_dir / "dbt" / "docs"
+    run_dbt(["docs", "generate"], settings.warehouse, target_path=target)
+    return target / "index.html"
+
+
 def _dbt_target(settings: Settings, run_id: str, layer: str) -> Path:
     safe_run = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
     return settings.artifacts_dir / "dbt" / safe_run / layer

@@ -41,6 +41,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(children=args.children, seed=args.seed)
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from msix import pipeline
+
+    settings = settings_from(args)
+    print(f"dbt docs: {pipeline.generate_docs(settings)} (linked from the report site)")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="write synthetic state submissions and ground truth")
     p.add_argument("--out", type=Path, required=True)
@@ -66,3 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--children", type=int, default=2000)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "docs", help="generate dbt docs (models, columns, lineage) beside the warehouse"
+    )
+    add_warehouse_arg(p)
+    p.set_defaults(func=cmd_docs)
