@@ -36,6 +36,44 @@
     )
 {%- endmacro %}
 
+{#-
+    The end of the query that lists affected national IDs, after changed_records_ctes: the old
+    and new national IDs of every changed state record and of every state record whose national
+    ID differs between `previous_links` (state, state_student_id, msix_id as the last build
+    used them) and int_xwalk_resolved. `join_kind` 'left' looks only at records in
+    previous_links; 'full outer' also at records new to the crosswalk.
+-#}
+{% macro affected_national_ids(previous_links, join_kind) %}
+    relinked_records as (
+        select
+            coalesce(previous.state, xwalk.state) as state,
+            coalesce(previous.state_student_id, xwalk.state_student_id) as state_student_id
+        from {{ previous_links }} as previous
+        {{ join_kind }} join {{ ref('int_xwalk_resolved') }} as xwalk
+            on previous.state = xwalk.state and previous.state_student_id = xwalk.state_student_id
+        where xwalk.msix_id is distinct from previous.msix_id
+    ),
+    touched_records as (
+        select * from changed_records
+        union
+        select * from relinked_records
+    )
+    select previous.msix_id
+    from {{ previous_links }} as previous
+    inner join touched_records
+        on previous.state = touched_records.state and previous.state_student_id = touched_records.state_student_id
+    union
+    select xwalk.msix_id
+    from {{ ref('int_xwalk_resolved') }} as xwalk
+    inner join touched_records
+        on xwalk.state = touched_records.state and xwalk.state_student_id = touched_records.state_student_id
+{%- endmacro %}
+
+{% macro delete_affected_national_ids(this_relation, prefix) %}
+    delete from {{ this_relation }}
+    where msix_id in (select affected.msix_id from {{ prefix }}affected as affected)
+{%- endmacro %}
+
 {% macro incremental_children_pre_hook(this_relation, raw_table) %}
     {%- if is_incremental() %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
@@ -45,30 +83,9 @@
     create or replace table {{ prefix }}affected as
     with
     {{ changed_records_ctes(prefix, raw_table) }},
-    relinked_records as (
-        select built.state, built.state_student_id
-        from {{ this_relation }} as built
-        left join {{ ref('int_xwalk_resolved') }} as xwalk
-            on built.state = xwalk.state and built.state_student_id = xwalk.state_student_id
-        where xwalk.msix_id is distinct from built.msix_id
-    ),
-    touched_records as (
-        select * from changed_records
-        union
-        select * from relinked_records
-    )
-    select built.msix_id
-    from {{ this_relation }} as built
-    inner join touched_records
-        on built.state = touched_records.state and built.state_student_id = touched_records.state_student_id
-    union
-    select xwalk.msix_id
-    from {{ ref('int_xwalk_resolved') }} as xwalk
-    inner join touched_records
-        on xwalk.state = touched_records.state and xwalk.state_student_id = touched_records.state_student_id;
+    {{ affected_national_ids(this_relation, 'left') }};
 
-    delete from {{ this_relation }}
-    where msix_id in (select affected.msix_id from {{ prefix }}affected as affected);
+    {{ delete_affected_national_ids(this_relation, prefix) }};
     {%- else %}
     select 1
     {%- endif %}

@@ -54,3 +54,37 @@
     )
     {%- endif %}
 {% endmacro %}
+
+{#-
+    Incremental models keyed by national ID that read only student records and the crosswalk
+    (int_student_field_votes): a build after the first recomputes every national ID (old and
+    new) of a state record that arrived in a student file not seen by the last build, or whose
+    national ID changed since (merge, split, new link; <model>__links_seen keeps the crosswalk
+    the last build used, as the model itself has no state record columns).
+-#}
+{% macro incremental_identities_pre_hook(this_relation) %}
+    {%- if is_incremental() %}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    -- no bookkeeping yet (a table built before it): every load is new, every link changed
+    create table if not exists {{ prefix }}loads_seen (load_id varchar);
+    create table if not exists {{ prefix }}links_seen (
+        state varchar, state_student_id varchar, msix_id varchar
+    );
+
+    create or replace table {{ prefix }}affected as
+    with
+    {{ changed_records_ctes(prefix, 'students') }},
+    {{ affected_national_ids(prefix ~ 'links_seen', 'full outer') }};
+
+    {{ delete_affected_national_ids(this_relation, prefix) }};
+    {%- else %}
+    select 1
+    {%- endif %}
+{% endmacro %}
+
+{% macro incremental_identities_post_hook(this_relation) %}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    {{ incremental_children_post_hook(this_relation, 'students') }};
+    create or replace table {{ prefix }}links_seen as
+    select state, state_student_id, msix_id from {{ ref('int_xwalk_resolved') }}
+{% endmacro %}

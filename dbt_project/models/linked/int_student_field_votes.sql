@@ -1,6 +1,14 @@
 -- One row per national ID and identity field: the value the states agree on most (see the
 -- survivorship rules in _linked.yml), how many distinct values the states hold, and whether
--- they conflict.
+-- they conflict. Incremental by national ID (incremental_records.sql).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_identities_pre_hook(this) }}",
+    post_hook="{{ incremental_identities_post_hook(this) }}"
+) }}
 
 {%- set fields = identity_fields() %}
 
@@ -17,7 +25,7 @@ records as (
         on
             students.state = xwalk.state
             and students.state_student_id = xwalk.state_student_id
-    where not students.is_deleted
+    {{ incremental_children_filter('xwalk.msix_id') }}
 
 ),
 
@@ -31,6 +39,7 @@ record_completeness as (
         {%- endfor %} as filled_fields
 
     from records
+    where not is_deleted
 
 ),
 
