@@ -412,13 +412,15 @@ def measure_delta(config: BenchConfig, log_file: Path) -> tuple[Measure, Measure
         return None
     env = child_env(config)
     chain = ["-m", "msix.orchestration.local", "--airflow-home", env["AIRFLOW_HOME"]]
-    warm = _measure_module([*chain, "--logical-date", "2026-01-05T06:00:00+00:00"], env, log_file)
+    # Run clocks just after the generator's last stamp (2026-10-30), as a real schedule would be:
+    # an earlier clock would see none of the data as submitted yet.
+    warm = _measure_module([*chain, "--logical-date", "2026-11-02T06:00:00+00:00"], env, log_file)
     for path in sorted(held.rglob("*")):
         if path.is_file():
             target = config.landing / path.relative_to(held)
             target.parent.mkdir(parents=True, exist_ok=True)
             path.rename(target)
-    delta = _measure_module([*chain, "--logical-date", "2026-01-12T06:00:00+00:00"], env, log_file)
+    delta = _measure_module([*chain, "--logical-date", "2026-11-09T06:00:00+00:00"], env, log_file)
     return warm, delta
 
 
