@@ -27,6 +27,18 @@ from msix.paths import EXPECTATIONS_DIR
 
 MAX_ROWS = 200_000  # row-check frames larger than this are sampled (codes and shares of missing)
 
+# Data Docs show a failed check's unexpected values; for these columns they would be PII.
+# Besides these, every column whose name contains "name" (see `is_personal`).
+PERSONAL_COLUMNS = frozenset({"birth_date", "birth_city", "suffix"})
+SHOWN = "SUMMARY"
+# Counts and percentages only: no unexpected values in results or Data Docs.
+HIDDEN = {"result_format": "SUMMARY", "exclude_unexpected_values": True}
+
+
+def is_personal(column: str) -> bool:
+    """True when a column's values identify a person (names, birth date, birth city)."""
+    return "name" in column.lower() or column.lower() in PERSONAL_COLUMNS
+
 
 @dataclass(frozen=True)
 class SuiteSpec:
@@ -105,6 +117,11 @@ class Batch:
     frame: pd.DataFrame
     rows: int
     exact_keys: bool = False
+
+    @property
+    def hides_values(self) -> bool:
+        """True when the batch reads a personal column: its results must not show values."""
+        return any(is_personal(c) for c in _columns(self.expectations))
 
 
 def _quote(column: str) -> str:
@@ -216,7 +233,11 @@ def validate(batches: list[Batch], docs_dir: Path) -> list[ExpectationOutcome]:
             )
         )
         checkpoint = context.checkpoints.add(
-            gx.Checkpoint(name=f"{batch.name}_checkpoint", validation_definitions=[validation])
+            gx.Checkpoint(
+                name=f"{batch.name}_checkpoint",
+                validation_definitions=[validation],
+                result_format=HIDDEN if batch.hides_values else SHOWN,
+            )
         )
         result = checkpoint.run(batch_parameters={"dataframe": batch.frame})
         for run_result in result.run_results.values():

@@ -86,3 +86,43 @@ def test_timing_measures_each_phase_on_a_copy(tmp_path: Path) -> None:
     ]
     assert baseline >= 0 and (scratch / "data_docs" / "index.html").exists()
     assert warehouse.read_bytes() == before  # the step ran on the copy
+
+
+def _docs_text(folder: Path) -> str:
+    return "".join(p.read_text(errors="ignore") for p in folder.rglob("*") if p.is_file())
+
+
+def test_failed_checks_on_personal_columns_show_no_values_in_data_docs(tmp_path: Path) -> None:
+    con = duckdb.connect(":memory:")
+    con.execute(
+        """
+        create table kids as
+        select i as person_id, 'Zyqwerty' || i as last_name_1, 'Xcode77' as code
+        from range(1, 6) as t(i)
+        union all select 1, 'Zyqwerty1', 'Xcode77'
+        """
+    )
+    spec = SuiteSpec(
+        name="kids",
+        relation="main.kids",
+        sql="select * from {relation}",
+        description="personal and plain columns",
+        expectations=(
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": "last_name_1", "value_set": ["A"]},
+            },
+            {
+                "type": "expect_compound_columns_to_be_unique",
+                "kwargs": {"column_list": ["person_id", "last_name_1"]},
+            },
+        ),
+    )
+    plain = SuiteSpec(
+        "codes", "main.kids", "select * from {relation}", "plain", SPEC.expectations[1:]
+    )
+    outcomes = validate(read_batches(con, [spec, plain]), tmp_path / "docs")
+    assert [o.success for o in outcomes] == [False, False, False]
+    docs = _docs_text(tmp_path / "docs")
+    assert "Zyqwerty" not in docs
+    assert "Xcode77" in docs  # a plain column's bad codes are still shown
