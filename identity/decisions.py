@@ -137,22 +137,31 @@ def read_decisions(folder: Path) -> DecisionSet:
     if not folder.is_dir():
         return result
     for path in sorted(folder.glob("*.csv")):
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"decision", "decided_by", "decided_at", "reason"} - set(
-                reader.fieldnames or []
-            )
-            if missing:
-                result.rejected.append(f"{path.name}: missing columns {', '.join(sorted(missing))}")
-                continue
-            for line_no, row in enumerate(reader, start=2):
-                parsed = parse_row(row, f"{path.name}:{line_no}")
-                if isinstance(parsed, Decision):
-                    result.decisions.append(parsed)
-                else:
-                    result.rejected.append(f"{path.name}:{line_no}: {parsed}")
+        try:
+            _read_file(path, result)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            # a file that is not UTF-8 CSV: its rows read so far still count, the rest is named
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "not valid CSV"
+            result.rejected.append(f"{path.name}: {reason} (rows from there on ignored)")
     result.decisions.sort(key=lambda d: (d.decided_at, d.decision_id))
     return result
+
+
+def _read_file(path: Path, result: DecisionSet) -> None:
+    """Add one CSV file's decisions and rejected rows to `result`."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"decision", "decided_by", "decided_at", "reason"} - set(reader.fieldnames or [])
+        if missing:
+            result.rejected.append(f"{path.name}: missing columns {', '.join(sorted(missing))}")
+            return
+        for row in reader:
+            line_no = reader.line_num
+            parsed = parse_row(row, f"{path.name}:{line_no}")
+            if isinstance(parsed, Decision):
+                result.decisions.append(parsed)
+            else:
+                result.rejected.append(f"{path.name}:{line_no}: {parsed}")
 
 
 def append_decision(folder: Path, row: dict[str, str]) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from msix.settings import Settings, get_settings
@@ -21,3 +22,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return get_settings(
         warehouse=getattr(args, "warehouse", None), landing=getattr(args, "landing", None)
     )
+
+
+def warehouse_missing(settings: Settings) -> bool:
+    """True (after printing one line naming the file) when the warehouse does not exist.
+
+    Read commands check this first: DuckDB would otherwise end in a traceback, and a writing
+    connection would create an empty warehouse in the wrong place.
+    """
+    if settings.warehouse.exists():
+        return False
+    print(f"error: no warehouse at {settings.warehouse}: run `msix run` first", file=sys.stderr)
+    return True

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from msix.commands.common import add_warehouse_arg, settings_from
+from msix.commands.common import add_warehouse_arg, settings_from, warehouse_missing
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -26,6 +27,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             source = "records_frame"
         else:
             settings = settings_from(args)
+            if warehouse_missing(settings):
+                return 2
             con.execute(f"attach '{settings.warehouse}' as wh (read_only)").fetchall()
             source = f"wh.{INPUT_SCHEMA}.{INPUT_RELATION}"
         count = build_features(con, source)
@@ -41,7 +44,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Pairwise precision and recall of identity.xwalk against generator truth."""
     from identity.evaluate import evaluate_warehouse
 
-    accuracy = evaluate_warehouse(args.truth, settings_from(args).warehouse)
+    settings = settings_from(args)
+    if warehouse_missing(settings):
+        return 2
+    try:
+        accuracy = evaluate_warehouse(args.truth, settings.warehouse)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print("\n".join(accuracy.lines()))
     return 0
 
@@ -50,7 +60,10 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     """Undecided near matches involving one state, strongest first (IDs and fields, no names)."""
     from identity.worklist import worklist_rows
 
-    rows = worklist_rows(settings_from(args).warehouse, args.state, args.limit)
+    settings = settings_from(args)
+    if warehouse_missing(settings):
+        return 2
+    rows = worklist_rows(settings.warehouse, args.state, args.limit)
     if not rows:
         print(f"no undecided near matches for {args.state}")
         return 0
@@ -81,6 +94,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
         "reason": args.reason,
     }
     if args.pair:
+        if warehouse_missing(settings):
+            return 2
         found = pair_records(settings.warehouse, args.pair)
         if found is None:
             print(f"no near match with pair_id {args.pair}")
@@ -113,7 +128,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     """Run identity resolution alone (the pipeline's resolve_identities step)."""
     from identity.resolve import resolve
 
-    report = resolve(settings_from(args), full=args.full)
+    settings = settings_from(args)
+    if warehouse_missing(settings):
+        return 2
+    report = resolve(settings, full=args.full)
     print(", ".join(f"{k}={v}" for k, v in report.counts().items()))
     return 0
 
