@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from loaders.contract import COLUMNS, RECORD_TYPES
 
@@ -74,7 +74,7 @@ def parse_layout(path: Path) -> Layout:
     """Read and check one layout file."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LayoutError(f"{path.name}: not a readable TOML layout ({exc})") from None
     state = str(data.get("state", "")).upper()
     if state != path.stem.upper():
@@ -83,23 +83,29 @@ def parse_layout(path: Path) -> Layout:
     if fmt not in ("delimited", "fixed_width"):
         raise LayoutError(f"{path.name}: 'format' must be 'delimited' or 'fixed_width'")
     columns: dict[str, dict[str, str]] = {}
-    for record_type, mapping in data.get("columns", {}).items():
+    for record_type, mapping in _table(path, data, "columns").items():
         _check_record_type(path, record_type)
+        mapping = _table(path, data["columns"], record_type, f"columns.{record_type}")
         known = {c.name for c in COLUMNS[record_type]}
         for theirs, ours in mapping.items():
-            if ours not in known:
+            if not isinstance(ours, str) or ours not in known:
                 raise LayoutError(
                     f"{path.name}: columns.{record_type}.{theirs} maps to unknown column {ours!r}"
                 )
         columns[record_type] = {str(k).lower(): str(v) for k, v in mapping.items()}
     fixed: dict[str, dict[str, tuple[int, int]]] = {}
-    for record_type, mapping in data.get("fixed_width", {}).items():
+    for record_type, mapping in _table(path, data, "fixed_width").items():
         _check_record_type(path, record_type)
-        fixed[record_type] = {str(k): (int(v[0]), int(v[1])) for k, v in mapping.items()}
+        where = f"fixed_width.{record_type}"
+        mapping = _table(path, data["fixed_width"], record_type, where)
+        fixed[record_type] = {str(k): _span(path, f"{where}.{k}", v) for k, v in mapping.items()}
     if fmt == "fixed_width" and not fixed:
         raise LayoutError(f"{path.name}: a fixed_width layout needs [fixed_width.<type>] tables")
     codes = {
-        str(col): {str(k): str(v) for k, v in m.items()} for col, m in data.get("codes", {}).items()
+        str(col): {
+            str(k): str(v) for k, v in _table(path, data["codes"], col, f"codes.{col}").items()
+        }
+        for col in _table(path, data, "codes")
     }
     return Layout(
         state=state,
@@ -112,6 +118,25 @@ def parse_layout(path: Path) -> Layout:
         codes=codes,
         fixed_width=fixed,
     )
+
+
+def _table(path: Path, data: dict[str, Any], key: str, where: str | None = None) -> dict[str, Any]:
+    """`data[key]` when it is a TOML table (missing: empty); otherwise a LayoutError naming it."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise LayoutError(f"{path.name}: '{where or key}' must be a table")
+    return value
+
+
+def _span(path: Path, where: str, value: Any) -> tuple[int, int]:
+    """A fixed-width field's [start, width] pair of whole numbers, or a LayoutError naming it."""
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+    ):
+        return (value[0], value[1])
+    raise LayoutError(f"{path.name}: '{where}' must be [start, width], two whole numbers")
 
 
 def _check_record_type(path: Path, record_type: str) -> None:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+
+from loaders.layouts import LayoutError, parse_layout
+
 NE_LAYOUT = """
 state = "NE"
 encoding = "cp1252"
@@ -102,3 +109,32 @@ def test_a_broken_layout_rejects_only_its_own_states_files(landing) -> None:
     assert statuses["NE_20261101T083000_students.csv"][1].startswith("layout error: NE.toml")
     assert statuses["TX_20261101T083000_students.csv"][0] == "loaded"
     assert statuses["NE_20261101T083000.xml"][0] == "loaded"  # XML is always canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('state = "NE"\nfixed_width = 3\n', "'fixed_width' must be a table"),
+        ('state = "NE"\n[fixed_width.students]\nsex = [1]\n', "'fixed_width.students.sex'"),
+        ('state = "NE"\n[fixed_width.students]\nsex = ["a", 1]\n', "'fixed_width.students.sex'"),
+        ('state = "NE"\ncolumns = "students"\n', "'columns' must be a table"),
+        ('state = "NE"\n[columns]\nstudents = 1\n', "'columns.students' must be a table"),
+        ('state = "NE"\n[columns.students]\nX = ["sex"]\n', "columns.students.X maps to"),
+        ('state = "NE"\n[codes]\nsex = "M"\n', "'codes.sex' must be a table"),
+    ],
+)
+def test_a_malformed_layout_is_a_layout_error_naming_the_field(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    path = tmp_path / "NE.toml"
+    path.write_text(text)
+    with pytest.raises(LayoutError, match=re.escape(named)) as caught:
+        parse_layout(path)
+    assert str(caught.value).startswith("NE.toml: ")
+
+
+def test_a_layout_that_is_not_utf8_is_a_layout_error(tmp_path: Path) -> None:
+    path = tmp_path / "NE.toml"
+    path.write_bytes(b'state = "NE"\n# Ren\xe9\n')
+    with pytest.raises(LayoutError, match="NE.toml: not a readable TOML layout"):
+        parse_layout(path)
