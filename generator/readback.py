@@ -57,7 +57,7 @@ def _canonical_date(value: str, layout: Layout, where: str) -> str:
     try:
         return dt.datetime.strptime(value, layout.date_format).date().isoformat()
     except ValueError:
-        raise ReadbackError(f"{where}: date {value!r} not in {layout.date_format}") from None
+        raise ReadbackError(f"{where}: date not in {layout.date_format}") from None
 
 
 def _check_date(value: str, where: str) -> None:
@@ -65,7 +65,7 @@ def _check_date(value: str, where: str) -> None:
         try:
             dt.date.fromisoformat(value)
         except ValueError:
-            raise ReadbackError(f"{where}: date {value!r} is not YYYY-MM-DD") from None
+            raise ReadbackError(f"{where}: date is not YYYY-MM-DD") from None
 
 
 def read_delimited(path: Path, record_type: str, layout: Layout) -> list[dict[str, str]]:
@@ -94,7 +94,7 @@ def read_delimited(path: Path, record_type: str, layout: Layout) -> list[dict[st
         for column, value in values.items():
             value = layout.contract_code(column, value)
             if column in DATE_COLUMNS:
-                value = _canonical_date(value, layout, where)
+                value = _canonical_date(value, layout, f"{where} field {column}")
             row[column] = value
         out.append(row)
     return out
