@@ -103,26 +103,35 @@ def has_nul_byte(path: Path) -> bool:
 
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
+_KNOWN_CAUSE = re.compile(
+    r"Expected Number of Columns: \d+ Found: \d+|Value with unterminated quote found\."
+)
+
+
+def _csv_cause(text: str) -> str:
+    """The cause of a DuckDB CSV error when it is one DuckDB names; never row text.
+
+    The cause is the last line before "Possible fixes:", but the 'Original Line' before it may
+    span several lines (a quoted field with line breaks, or a missing cause), so only causes of
+    a known shape are kept.
+    """
+    head = text.split("Possible fixes:", 1)[0]
+    lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
+    if len(lines) > 1 and _KNOWN_CAUSE.fullmatch(lines[-1]):
+        return lines[-1]
+    return ""
 
 
 def csv_error_reason(exc: duckdb.Error) -> str:
     """DuckDB's CSV error without the 'Original Line' (it holds row values): line and cause."""
     text = str(exc)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     line = _LINE.search(text)
     where = f" at line {line.group(1)}" if line else ""
-    cause = "could not be parsed"
-    for candidate in lines[1:]:
-        if candidate.startswith("Original Line"):
-            continue
-        cause = candidate
-        break
+    cause = _csv_cause(text) or "could not be parsed"
     if "byte sequence mismatch" in text or "unicode" in text.lower():
         cause = "undecodable bytes (not UTF-8)"
     elif "Maximum line size" in text or "maximum line size" in text:
         cause = f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB"
-    elif cause.startswith(("Possible", "file =", "*")):
-        cause = "could not be parsed"
     return f"malformed CSV{where}: {cause[:200]}"
 
 

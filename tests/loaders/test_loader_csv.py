@@ -160,3 +160,16 @@ def test_a_state_column_in_the_body_must_agree_with_the_name(landing) -> None:
     landing.ingest()
     assert landing.manifest()[0][1] == "rejected"
     assert "state column disagrees" in landing.manifest()[0][5]
+
+
+def test_a_rejection_reason_never_quotes_the_broken_row(landing) -> None:
+    # An unterminated quote makes DuckDB's 'Original Line' span lines: none of it may leak.
+    landing.write(
+        "NE",
+        "NE_20261101T083000_students.csv",
+        "state_student_id,first_name,last_name_1,sex,birth_date\n"
+        'NE1,"Zelda\nQuintanilla,Ruiz,F,2012-01-01\nNE2,Ana,Ruiz,F,2012-01-01\n',
+    )
+    landing.ingest()
+    reason = {row[0]: row[5] for row in landing.manifest()}["NE_20261101T083000_students.csv"]
+    assert reason == "malformed CSV at line 2: Value with unterminated quote found."
