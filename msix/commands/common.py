@@ -34,3 +34,14 @@ def warehouse_missing(settings: Settings) -> bool:
         return False
     print(f"error: no warehouse at {settings.warehouse}: run `msix run` first", file=sys.stderr)
     return True
+
+
+def landing_missing(settings: Settings) -> bool:
+    """True (after printing one line naming the folder) when the landing folder does not exist.
+
+    A mistyped --landing would otherwise load nothing and report success.
+    """
+    if settings.landing.is_dir():
+        return False
+    print(f"error: no landing folder at {settings.landing}", file=sys.stderr)
+    return True

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from msix.commands.common import add_warehouse_arg, settings_from
+from msix.commands.common import add_warehouse_arg, landing_missing, settings_from
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -25,6 +25,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from msix import pipeline
 
     settings = settings_from(args)
+    if landing_missing(settings):
+        return 2
     print(pipeline.ingest(settings, settings.landing, states=args.states).line())
     return 0
 
@@ -32,7 +34,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from msix.run import run_pipeline
 
-    return run_pipeline(settings_from(args), states=args.states, full_refresh=args.full_refresh)
+    settings = settings_from(args)
+    if landing_missing(settings):
+        return 2
+    return run_pipeline(settings, states=args.states, full_refresh=args.full_refresh)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
