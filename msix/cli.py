@@ -35,7 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
-    return handler(args)
+    import duckdb
+
+    try:
+        return handler(args)
+    except duckdb.IOException as exc:  # not a DuckDB file, or locked by a running pipeline
+        print(f"msix {args.command}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
