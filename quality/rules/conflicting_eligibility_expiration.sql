@@ -20,7 +20,10 @@ select
     national_id as msix_id,
     state_student_id,
     'qad ' || qad as subject_key,
+    -- the day before the 22nd birthday would show the birth date: it is named, not dated
     'eligibility expiration ' || eligibility_expiration_date || ' on the COE with QAD ' || qad
-    || ' contradicts the rule (expected ' || least(by_qad, turns_22 - 1) || ')' as detail
+    || ' contradicts the rule (expected '
+    || case when by_qad <= turns_22 - 1 then by_qad::varchar else 'the day before age 22' end
+    || ')' as detail
 from expected
 where eligibility_expiration_date not in (least(by_qad, turns_22 - 1), least(by_qad, turns_22))

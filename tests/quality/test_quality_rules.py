@@ -211,6 +211,22 @@ def test_conflicting_eligibility_expiration(wh: Warehouse) -> None:
     )  # fmt: skip
     rows = found(wh, "conflicting_eligibility_expiration")
     assert list(rows["state_student_id"]) == ["TX2"]
+    assert rows["detail"][0].endswith("(expected 2028-09-01)")
+
+
+def test_conflicting_eligibility_expiration_never_dates_the_birthday(wh: Warehouse) -> None:
+    # 22 before the 36 months run out: the expected date would reveal the birth date
+    wh.student("TX", "TX1", "000000000001", birth_date=date(2004, 5, 1), stamp=T0)
+    wh.add(
+        "raw.moves",
+        [
+            {"state": "TX", "state_student_id": "TX1", "qad": date(2025, 9, 2),
+             "eligibility_expiration_date": date(2028, 9, 1), "stamp": T0},
+        ],
+    )  # fmt: skip
+    (detail,) = found(wh, "conflicting_eligibility_expiration")["detail"]
+    assert detail.endswith("(expected the day before age 22)")
+    assert "2026-04-30" not in detail and "04-30" not in detail
 
 
 def test_overlapping_enrollments_over_seven_days(wh: Warehouse) -> None:
