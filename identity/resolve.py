@@ -29,7 +29,7 @@ from identity.decisions import (
 from identity.features import build_features
 from identity.registry import Assignment, assign_ids, resolve_chain
 from identity.score import score_pairs
-from identity.sql import run, scalar
+from identity.sql import MissingInput, run, scalar
 from msix.db import relation_exists
 from msix.logs import get_logger
 from msix.settings import Settings
@@ -138,7 +138,7 @@ def resolve(
     con = _open(settings)
     try:
         if not relation_exists(con, INPUT_SCHEMA, INPUT_RELATION):
-            raise RuntimeError(
+            raise MissingInput(
                 f"{INPUT_SCHEMA}.{INPUT_RELATION} is missing in {settings.warehouse}: "
                 "run transform_staging (dbt) before resolve_identities"
             )

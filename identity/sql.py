@@ -7,6 +7,10 @@ from typing import Any
 import duckdb
 
 
+class MissingInput(RuntimeError):
+    """A relation identity resolution reads is not built yet (the message names it)."""
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
     """The first column of the first row (or None); fetches everything so the result is closed."""
     rows = con.execute(sql, params or []).fetchall()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,11 +49,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if warehouse_missing(settings):
         return 2
-    try:
-        accuracy = evaluate_warehouse(args.truth, settings.warehouse)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    accuracy = evaluate_warehouse(args.truth, settings.warehouse)
     print("\n".join(accuracy.lines()))
     return 0
 
@@ -136,6 +134,27 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _one_line_errors(handler: Handler) -> Handler:
+    """A table not built yet, or a missing model or truth file: one line naming it, exit 2."""
+
+    @functools.wraps(handler)
+    def wrapped(args: argparse.Namespace) -> int:
+        import duckdb
+
+        from identity.sql import MissingInput
+
+        try:
+            return handler(args)
+        except (duckdb.CatalogException, FileNotFoundError, MissingInput) as exc:
+            print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+            return 2
+
+    return wrapped
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train", help="retrain the identity model; writes identity/model/model_vN.json"
@@ -149,20 +168,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", type=Path, help="write here instead of the next model version")
     add_warehouse_arg(p)
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func=_one_line_errors(cmd_train))
 
     p = sub.add_parser(
         "evaluate", help="identity accuracy: pairwise precision/recall against generator truth"
     )
     p.add_argument("--truth", type=Path, required=True, help="the generator's truth/ folder")
     add_warehouse_arg(p)
-    p.set_defaults(func=cmd_evaluate)
+    p.set_defaults(func=_one_line_errors(cmd_evaluate))
 
     p = sub.add_parser("worklist", help="undecided near matches (identity worklist) for a state")
     p.add_argument("--state", required=True)
     p.add_argument("--limit", type=int, default=50)
     add_warehouse_arg(p)
-    p.set_defaults(func=cmd_worklist)
+    p.set_defaults(func=_one_line_errors(cmd_worklist))
 
     p = sub.add_parser("decide", help="record same/different/merge/split (applied on the next run)")
     p.add_argument("decision", choices=["same", "different", "merge", "split"])
@@ -176,9 +195,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", required=True, help="why")
     p.add_argument("--at", type=datetime.fromisoformat, help="when (default now, UTC)")
     add_warehouse_arg(p)
-    p.set_defaults(func=cmd_decide)
+    p.set_defaults(func=_one_line_errors(cmd_decide))
 
     p = sub.add_parser("resolve", help="run identity resolution alone (national IDs)")
     p.add_argument("--full", action="store_true", help="rescore every pair (IDs are still kept)")
     add_warehouse_arg(p)
-    p.set_defaults(func=cmd_resolve)
+    p.set_defaults(func=_one_line_errors(cmd_resolve))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from identity.decisions import read_decisions
@@ -67,3 +68,22 @@ def test_evaluate_names_a_missing_truth_file(
     warehouse.touch()
     assert main(["evaluate", "--truth", str(tmp_path), "--warehouse", str(warehouse)]) == 2
     assert capsys.readouterr().err.strip().startswith("error: truth file ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["worklist", "--state", "TX"], "near_matches"),
+        (["decide", "same", "--pair", "abc", "--by", "me", "--reason", "r"], "near_matches"),
+        (["resolve"], "int_student_records_latest is missing"),
+        (["train"], "int_student_records_latest"),
+    ],
+)
+def test_identity_commands_name_a_table_not_built_yet(
+    argv: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = tmp_path / "msix.duckdb"
+    duckdb.connect(str(warehouse)).close()  # a warehouse before any run
+    assert main([*argv, "--warehouse", str(warehouse)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and named in err and len(err.splitlines()) == 1
