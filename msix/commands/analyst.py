@@ -347,7 +347,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         return 0
-    path = output.export(args.out, fmt, title, columns, rows)
+    try:
+        path = output.export(args.out, fmt, title, columns, rows)
+    except OSError as exc:  # --out names a folder, or a place that cannot be written
+        print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     output.print_message(f"wrote {len(rows)} rows to {path}")
     return 0
 

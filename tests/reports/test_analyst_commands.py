@@ -145,3 +145,13 @@ def test_report_as_csv_on_stdout_and_parquet_by_suffix(
     target = tmp_path / "moves.parquet"
     code, _, _ = _run(capsys, "report", "moves", "--out", str(target), "--warehouse", warehouse)
     assert code == 0 and target.read_bytes()[:4] == b"PAR1"
+
+
+def test_report_to_a_folder_names_it_instead_of_a_traceback(
+    analyst_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = str(analyst_settings.warehouse)
+    code, _, err = _run(capsys, "report", "moves", "--out", str(tmp_path), "--warehouse", warehouse)
+    assert code == 2
+    assert err.strip().startswith(f"error: cannot write {tmp_path}: ")
+    assert len(err.strip().splitlines()) == 1
