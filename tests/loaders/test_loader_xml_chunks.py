@@ -1,0 +1,159 @@
+"""The chunked XML fast path (loaders/xml_chunks.py) gives exactly the element path's rows,
+and hands over to the element path, without losing or repeating a row, where it cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pytest
+
+from loaders import xml_chunks, xml_files
+from loaders.errors import FileRejected
+from loaders.names import parse_path
+
+NAME = "TX_20261101T083000.xml"
+MOVE = "<Move><Qad>2026-09-02</Qad><MoveFromState>FL</MoveFromState></Move>"
+COURSE = (
+    "<Course><StateStudentId>{own}</StateStudentId><SchoolId>481234005678</SchoolId>"
+    "<SchoolYear>2025-2026</SchoolYear><TermType>SEM1</TermType><CourseTitle>{title}</CourseTitle>"
+    "<SubjectArea>02</SubjectArea></Course>"
+)
+
+
+def _student(i: int, first: str = "Maria", extra: str = "", action: str = ' action="U"') -> str:
+    return (
+        f"<Student{action}>\n  <StateStudentId>TX{i}</StateStudentId><FirstName>{first}</FirstName>"
+        f"<LastName1>Hernandez</LastName1><LastName2/><Sex>F</Sex><BirthDate>2010-03-14</BirthDate>"
+        f"{MOVE}{COURSE.format(own='', title='Algebra I')}{extra}\n</Student>"
+    )
+
+
+# values that a delimited text format would break on, and markup-looking text
+AWKWARD = [
+    "Ma\nria",
+    'O"Brien, Jr.',
+    "a|b\tc;d",
+    "&lt;Student&gt; &amp; &#233;&#x4E2D;",
+    "  ",
+    "\u00e9\u4e2d\U0001f600",
+    "&#xE100;&#xE003;",
+]
+
+
+def _file(landing, students: list[str], namespace: bool = True, count: int | None = None):
+    ns = ' xmlns="urn:msix-warehouse:submission:1"' if namespace else ""
+    text = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Submission{ns} state="TX" '
+        f'created="2026-11-01T08:30:00" studentCount="{len(students) if count is None else count}">\n'
+        + "\n".join(students)
+        + "\n</Submission>\n"
+    )
+    path = landing.write("TX", NAME, text)
+    return parse_path(path, landing.root)
+
+
+def _tables(batches: Iterator[tuple[str, pa.Table]]) -> dict[str, pa.Table]:
+    found: dict[str, list[pa.Table]] = {}
+    for record_type, batch in batches:
+        found.setdefault(record_type, []).append(batch)
+    return {rt: pa.concat_tables(t).sort_by("line_no") for rt, t in found.items()}
+
+
+def _fast_only(sub) -> dict[str, pa.Table]:
+    """The fast path's rows; fails the test when it hands over to the element path."""
+    check = lambda root: xml_files._check_root(root, sub)  # noqa: E731
+    return _tables(xml_chunks.chunked_batches(sub.path, check, 3))
+
+
+@pytest.fixture
+def small_chunks(monkeypatch) -> None:
+    """Chunks of a few hundred bytes, so a small file crosses many chunk boundaries."""
+    monkeypatch.setattr(xml_chunks, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(xml_files, "BATCH_ROWS", 3)
+
+
+@pytest.mark.parametrize("namespace", [True, False])
+def test_fast_path_rows_equal_the_element_path_rows(landing, small_chunks, namespace) -> None:
+    students = [_student(i, first) for i, first in enumerate(AWKWARD)]
+    students.append(_student(99, action=""))  # no action attribute: NULL, as in the element path
+    students.append(
+        _student(98, extra=COURSE.format(own="TX7", title="Own id"), action=' action="D"')
+    )
+    students.append(_student(97).replace("<FirstName>Maria</FirstName>", "<Action>I</Action>"))
+    sub = _file(landing, students, namespace)
+    fast = _fast_only(sub)
+    element = _tables(xml_files._element_batches(sub))
+    assert fast.keys() == element.keys() == {"students", "moves", "courses"}
+    for record_type, table in element.items():
+        assert fast[record_type].equals(table), record_type
+    first_names = fast["students"]["first_name"].to_pylist()
+    assert first_names[:4] == ["Ma\nria", 'O"Brien, Jr.', "a|b\tc;d", "<Student> & \u00e9\u4e2d"]
+    assert first_names[4:7] == ["  ", "\u00e9\u4e2d\U0001f600", "\ue100\ue003"]
+    assert fast["courses"]["state_student_id"].to_pylist()[-3:] == ["TX98", "TX7", "TX97"]
+
+
+@pytest.mark.parametrize(
+    ("odd", "handed_over"),
+    [
+        ("<Hobby>chess</Hobby>", True),  # unknown element: kept in extra by the element path
+        ("<FirstName>Ana</FirstName>", True),  # repeated element
+        ("<Move><Qad>2026-09-02</Qad><Move/></Move>", True),  # a record inside a record
+        ("<BirthCity>Lo<b>pe</b>z</BirthCity>", True),  # an element inside a value
+        ("<BirthCity>x\ufdd0y</BirthCity>", True),  # the separator itself
+        ("<BirthCity>x&#xFDD0;y</BirthCity>", True),
+        ('<BirthCity xmlns="urn:other">x</BirthCity>', True),
+        ("<Student><StateStudentId>TX0</StateStudentId></Student>", True),  # nested Student
+        # markup that may hide the end tag the chunks are cut at
+        ("<!-- </Student> -->", False),
+        ("<BirthCity>a<![CDATA[</Student>]]>b<!-- c -->d</BirthCity>", False),
+        ("<?pi </Student> ?>", False),
+    ],
+)
+def test_the_element_path_takes_over_without_losing_or_repeating_rows(
+    landing, small_chunks, odd, handed_over
+) -> None:
+    students = [_student(i) for i in range(12)]
+    students[8] = _student(8, extra=odd)
+    sub = _file(landing, students)
+    element = _tables(xml_files._element_batches(sub))
+    batches = list(xml_files.xml_batches(sub))
+    assert len(batches) > 4  # rows were given before the hand-over
+    mixed = _tables(iter(batches))
+    assert mixed.keys() == element.keys()
+    for record_type, table in element.items():
+        assert mixed[record_type].equals(table), record_type
+    if handed_over:
+        with pytest.raises(xml_chunks.NotChunkable):
+            _fast_only(sub)
+
+
+def test_malformed_xml_in_a_later_chunk_is_rejected_as_by_the_element_path(
+    landing, small_chunks
+) -> None:
+    students = [_student(i) for i in range(12)]
+    students[9] = students[9].replace("</LastName1>", "</LastName>")
+    sub = _file(landing, students)
+    with pytest.raises(FileRejected) as element:
+        list(xml_files._element_batches(sub))
+    with pytest.raises(FileRejected) as mixed:
+        list(xml_files.xml_batches(sub))
+    assert str(mixed.value) == str(element.value)
+    assert str(mixed.value).startswith("malformed XML at line")
+
+
+def test_a_wrong_student_count_is_found_by_the_fast_path(landing, small_chunks) -> None:
+    sub = _file(landing, [_student(i) for i in range(5)], count=6)
+    with pytest.raises(FileRejected, match="studentCount says 6 but the file holds 5"):
+        list(xml_files.xml_batches(sub))
+    assert _fast_only(sub)["students"].num_rows == 5
+
+
+def test_a_file_loaded_by_the_fast_path_lands_whole(landing, small_chunks) -> None:
+    _file(landing, [_student(i) for i in range(20)])
+    report = landing.ingest()
+    assert report.counts()["rows_loaded"] == 60
+    assert landing.rows("select min(line_no), max(line_no), count(*) from raw.courses") == [
+        (1, 20, 20)
+    ]
+    assert landing.rows("select count(distinct state_student_id) from raw.moves") == [(20,)]
