@@ -18,10 +18,12 @@ from pathlib import Path
 
 import duckdb
 
+from loaders import manifest
 from loaders.checks import checked_select, insert_loaded_sql, insert_quarantine_sql, lit
 from loaders.contract import column_names, required_columns
 from loaders.errors import FileRejected
 from loaders.layouts import Layout
+from loaders.manifest import FileScan
 from loaders.names import printable
 from loaders.sink import Lineage, RowCounts
 
@@ -93,15 +95,6 @@ def as_utf8(path: Path, encoding: str) -> Iterator[Path]:
         yield target
 
 
-def has_nul_byte(path: Path) -> bool:
-    """True when the file holds a NUL byte anywhere (only then are the per-value NUL rules run)."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            if b"\x00" in chunk:
-                return True
-    return False
-
-
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _KNOWN_CAUSE = re.compile(
     r"Expected Number of Columns: \d+ Found: \d+|Value with unterminated quote found\."
@@ -142,12 +135,18 @@ def load_csv(
     layout: Layout,
     lineage: Lineage,
     counts: RowCounts,
+    scan: FileScan | None = None,
 ) -> None:
     """Read the whole (UTF-8) file as text, check it and insert its good rows in one statement;
     broken rows (only when some rows were not loaded) in a second one.
 
+    `scan` is the caller's read of these very bytes (else the file is scanned here): the NUL
+    rules run only when the file holds a NUL byte, and when every line after the header became
+    a loaded row no record can be left over, so the file is not read again to count them.
+
     Rows are numbered as lines (header = 1) by `row_number() over ()` over the scan, which
     DuckDB computes in file order (a streaming window)."""
+    scan = scan or manifest.scan(path)
     header = read_header(path, layout.delimiter)
     mapping = map_header(record_type, layout, header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
@@ -167,14 +166,14 @@ def load_csv(
         f"from {reader})"
     )
     present = set(mapping.contract)
-    checked = f"({checked_select(record_type, layout, present, source, has_nul_byte(path))})"
+    checked = f"({checked_select(record_type, layout, present, source, scan.has_nul)})"
     parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
     try:
         if "state" in mapping.unknown:
             _check_body_state(con, source, layout.state)
         loaded = _count(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
         quarantined = 0
-        if loaded < _count(con, f"select count(*) from {reader}"):
+        if loaded < scan.max_records() and loaded < _count(con, f"select count(*) from {reader}"):
             quarantine = insert_quarantine_sql(record_type, present, checked, "c.line_no", parts)
             quarantined = _count(con, quarantine)
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:

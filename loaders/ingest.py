@@ -168,7 +168,8 @@ def _ingest_one(
     except BadName as exc:
         log.warning("not loaded, left in place: %s: %s", printable(path.name), exc)
         return FileOutcome(path.name, BAD_NAME, reason=str(exc))
-    digest = manifest.checksum(path)
+    scan = manifest.scan(path)
+    digest = scan.checksum
     known = manifest.seen(con, sub.name, digest)
     if known.same_file:
         return FileOutcome(sub.name, UNCHANGED)
@@ -182,7 +183,7 @@ def _ingest_one(
     counts = RowCounts()
     con.execute("begin transaction")
     try:
-        _load(con, sub, layouts, Lineage(digest, sub.name, sub.state, sub.stamp), counts)
+        _load(con, sub, layouts, Lineage(digest, sub.name, sub.state, sub.stamp), counts, scan)
         manifest.record(con, sub, digest, LOADED, (counts.read, counts.loaded, counts.quarantined))
         con.execute("commit")
     except FileRejected as exc:
@@ -204,8 +205,10 @@ def _load(
     layouts: _Layouts,
     lineage: Lineage,
     counts: RowCounts,
+    scan: manifest.FileScan,
 ) -> None:
-    """Rows of one file into raw and quarantine (inside the caller's transaction)."""
+    """Rows of one file into raw and quarantine (inside the caller's transaction); `scan` is
+    the read of its bytes that gave the checksum."""
     if sub.is_xml:
         layout = Layout(state=sub.state)  # XML is always canonical
         for record_type, batch in xml_batches(sub):
@@ -216,7 +219,8 @@ def _load(
         load_fixed_width(con, sub.path, sub.record_type, layout, lineage, counts)
         return
     with as_utf8(sub.path, layout.encoding) as utf8_path:
-        load_csv(con, utf8_path, sub.record_type, layout, lineage, counts)
+        same_bytes = scan if utf8_path == sub.path else None  # a transcoded file is scanned anew
+        load_csv(con, utf8_path, sub.record_type, layout, lineage, counts, same_bytes)
 
 
 def _reject(

@@ -20,13 +20,43 @@ from loaders.names import SubmissionFile
 CHUNK_BYTES = 4 * 1024 * 1024
 
 
-def checksum(path: Path) -> str:
-    """sha256 of the file's bytes, read in chunks."""
+@dataclass(frozen=True)
+class FileScan:
+    """What one read of a file's bytes tells: its checksum, and for the CSV loader whether it
+    holds a NUL byte and how many line breaks it has (`\n`, `\r` or `\r\n`, each counted once)."""
+
+    checksum: str
+    has_nul: bool
+    line_breaks: int
+    ends_with_break: bool
+
+    def max_records(self) -> int:
+        """An upper bound on the records after a header line: every record takes at least one
+        physical line, and a file has one line more than line breaks unless it ends with one."""
+        lines = self.line_breaks + (0 if self.ends_with_break else 1)
+        return max(lines - 1, 0)
+
+
+def scan(path: Path) -> FileScan:
+    """Read the file once, in chunks: sha256, NUL bytes and line breaks."""
     digest = hashlib.sha256()
+    has_nul = False
+    breaks = 0
+    last = b""
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
-    return digest.hexdigest()
+            has_nul = has_nul or b"\x00" in chunk
+            breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            if last == b"\r" and chunk[:1] == b"\n":  # a \r\n split across two chunks
+                breaks -= 1
+            last = chunk[-1:]
+    return FileScan(digest.hexdigest(), has_nul, breaks, last in (b"\n", b"\r"))
+
+
+def checksum(path: Path) -> str:
+    """sha256 of the file's bytes, read in chunks."""
+    return scan(path).checksum
 
 
 @dataclass(frozen=True)
