@@ -103,14 +103,31 @@ def insert_arrow(
     lineage: Lineage,
     counts: RowCounts,
 ) -> None:
-    """Check and insert one Arrow batch of text columns (`line_no`, contract columns, `extra`)."""
+    """Check and insert one Arrow batch of text columns (`line_no`, contract columns, `extra`).
+
+    The checks run inside the insert of the good rows (no temporary table of checked rows);
+    they run again, for the broken rows, only when some rows were not loaded."""
     present = {name for name in batch.column_names if name not in ("line_no", "extra")}
+    # text parsed from XML cannot hold a NUL character (XML 1.0 forbids it)
+    checked = f"({checked_select(record_type, layout, present, BATCH, nul_bytes=False)})"
+    parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
     con.register(BATCH, batch)
     try:
-        # text parsed from XML cannot hold a NUL character (XML 1.0 forbids it)
-        insert_checked(con, record_type, layout, present, BATCH, lineage, counts, nul_bytes=False)
+        loaded = _count(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
+        quarantined = 0
+        if loaded < batch.num_rows:
+            quarantine = insert_quarantine_sql(record_type, present, checked, "c.line_no", parts)
+            quarantined = _count(con, quarantine)
     finally:
         con.unregister(BATCH)
+    counts.loaded += loaded
+    counts.quarantined += quarantined
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The single number a statement returns (rows inserted)."""
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
 
 
 def rows_to_arrow(record_type: str, rows: list[list[str | None]]) -> pa.Table:

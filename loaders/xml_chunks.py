@@ -1,19 +1,22 @@
-"""The fast path for XML submissions: chunks of `<Student>` elements flattened in C by XSLT.
+"""The fast path for XML submissions: chunks of `<Student>` elements read in C and numpy.
 
-Pure-Python work per element cannot keep up with lxml's parser, so the file is cut into chunks
-of a few MB right after a `</Student>` end tag, each chunk is wrapped in the file's own
-`<Submission ...>` start tag and parsed with the same secure parser settings (no DTD, no entity,
-no network, no huge trees), and one XSLT (libxslt, C) writes every record as text fields
-separated by noncharacters (U+FDD0 after each field, U+FDD1 after each record type's section).
-Arrow splits that text into columns. Two worker threads parse and flatten chunks while the
-caller inserts the previous batches into DuckDB (lxml and DuckDB release the GIL).
+Pure-Python work per element cannot keep up with lxml's parser. So the file is cut into
+chunks of a few MB right after a `</Student>` end tag; each chunk, wrapped in a bare
+`<Submission>`, is parsed by libxml2 with the element path's secure settings (no DTD, no
+entity, no network, no huge text node): a chunk that is not well-formed stops the fast path.
+A well-formed chunk of plain tags and text is then read straight from its bytes with numpy
+and Arrow (`_raw_tokens`); any other chunk (entities, CDATA, comments, other attributes, ...)
+is flattened from the parsed tree by one XSLT (libxslt) into text tokens. Both give the same
+tokens (a Student, a record, a field and its text, in document order), which numpy pivots
+into the element path's Arrow batches. Two worker threads read chunks while the caller
+inserts earlier batches into DuckDB (lxml, numpy, Arrow and DuckDB release the GIL).
 
-The fast path gives exactly the rows of the element-by-element path (`xml_files`) or stops:
-whenever a chunk holds anything it does not flatten exactly (a comment, CDATA, a processing
-instruction, a namespace declaration, an unknown or repeated element, an element inside a
-value, a separator character, a non-UTF-8 encoding, malformed XML, ...), it raises
-`NotChunkable` with the rows it has already given, and the caller goes on with the element path
-from there (which also words any rejection exactly as before).
+The fast path gives exactly the rows of the element path (`xml_files`) or stops: whenever a
+chunk holds anything it would not read exactly as that path does (an unknown, repeated or
+misplaced element, an element inside a value, another namespace, a separator character in a
+chunk the XSLT reads, malformed XML, a non-UTF-8 encoding, ...), it raises `NotChunkable`,
+and the element path goes on after the rows already given (which also words any rejection
+exactly as before).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from loaders.contract import COLUMNS, RECORD_TYPES, XML_ELEMENTS, pascal_case
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_CARRY = 64 * 1024 * 1024  # a Student bigger than this is left to the element path
 WORKERS = 2
-IN_FLIGHT = 4  # chunks handed to the workers ahead of the caller
+IN_FLIGHT = 16  # chunks handed to the workers ahead of the caller (who inserts meanwhile)
 SEP, ODD = "\ufdd0", "\ufdd2"  # noncharacters: allowed in XML 1.0 text, never in real data
 SEP_BYTES = SEP.encode()
 SEP_REFERENCE = re.compile(rb"&#(?:[xX]0*[fF][dD][dD]0|0*64976);")
@@ -61,6 +64,10 @@ SECURE_PARSING: dict[str, bool] = {
 }
 # record type -> the code of the token that starts one of its records
 START_CODES = {rt: STUDENT_MARK + i for i, rt in enumerate(RECORD_TYPES)}
+
+
+# one chunk as tokens: code (FIELD_MARK + column, or a START_CODES value), text, empty or not
+_Tokens = tuple[np.ndarray, pa.Array, np.ndarray]
 
 
 class NotChunkable(Exception):
@@ -124,24 +131,115 @@ class _Flattener:
 
     def __call__(self, chunk: bytes) -> dict[str, pa.Table] | None:
         """Arrow tables (line_no from 1) of one chunk; None when it is not flattened exactly."""
-        if SEP_BYTES in chunk or (b"&#" in chunk and SEP_REFERENCE.search(chunk)):
-            return None  # a value holds the separator
         parser, xslt = self.tools()
         try:
-            text = str(xslt(etree.fromstring(WRAP_START + chunk + WRAP_END, parser)))
+            tree = etree.fromstring(WRAP_START + chunk + WRAP_END, parser)
         except etree.XMLSyntaxError:
             return None
-        if ODD in text:
-            return None
-        return _tables(text)
+        tokens = _raw_tokens(chunk)  # the chunk is well-formed: its bytes can be read as is
+        if tokens is None:
+            if SEP_BYTES in chunk or (b"&#" in chunk and SEP_REFERENCE.search(chunk)):
+                return None  # a value holds the separator of the XSLT's output
+            text = str(xslt(tree))
+            tokens = None if ODD in text else _xslt_tokens(text)
+        return None if tokens is None else _tables(tokens)
 
 
-def _tables(text: str) -> dict[str, pa.Table] | None:
-    """The rows of one flattened chunk, per record type, as the element path's batches."""
+# The tag forms `_raw_tokens` reads: <Name>, </Name>, <Name/> and <Student action="X">.
+_NAMES = sorted(
+    {pascal_case(c.name) for rt in RECORD_TYPES for c in COLUMNS[rt]}
+    | {*XML_ELEMENTS.values(), "Student"}
+)
+_N = len(_NAMES)
+_ACTIONS = ("I", "U", "D")
+_FORMS = pa.array(
+    [
+        *_NAMES,
+        *(f"/{name}" for name in _NAMES),
+        *(f"{name}/" for name in _NAMES),
+        *(f'Student action="{action}"' for action in _ACTIONS),
+    ],
+    pa.binary(),
+)
+_STUDENT = _NAMES.index("Student")
+# the token code of an element by where it is (row: 0 in Submission, 1 in a Student, 2.. in a
+# record, last: nowhere valid) and its name; -1 where the element path would treat it otherwise
+_CODES = np.full((len(RECORD_TYPES) + 2, _N), -1, np.int64)
+_CODES[0, _STUDENT] = START_CODES["students"]
+for _row, _type in enumerate(RECORD_TYPES, start=1):
+    for _j, _column in enumerate(COLUMNS[_type]):
+        _CODES[_row, _NAMES.index(pascal_case(_column.name))] = FIELD_MARK + _j
+for _type, _element in XML_ELEMENTS.items():
+    _CODES[1, _NAMES.index(_element)] = START_CODES[_type]
+# the row of the children of an element in a Student (a record's), by name; last row otherwise
+_CHILD_ROW = np.full(_N, len(RECORD_TYPES) + 1, np.int64)
+for _row, _type in enumerate(RECORD_TYPES[1:], start=2):
+    _CHILD_ROW[_NAMES.index(XML_ELEMENTS[_type])] = _row
+
+
+def _raw_tokens(chunk: bytes) -> _Tokens | None:
+    """The tokens of a well-formed chunk read from its bytes with numpy and Arrow, as the XSLT
+    would write them; None when the chunk holds anything but plain tags and text (an entity
+    or character reference, a carriage return, a comment, CDATA, another attribute, an unknown
+    or misplaced element, an element inside a value): the XSLT flattens those.
+
+    Without comments, CDATA and PIs every `<` starts a tag, and a tag ends at the first `>`
+    after it (none of the tag forms read here holds one)."""
+    if b"&" in chunk or b"\r" in chunk:
+        return None
+    data = np.frombuffer(chunk, np.uint8)
+    lt = np.flatnonzero(data == 0x3C)
+    count = len(lt)
+    after = data[lt + 1] if count else lt
+    if count == 0 or ((after == 0x21) | (after == 0x3F)).any():  # <! or <?
+        return None
+    gt = np.flatnonzero(data == 0x3E)
+    if len(gt) != count:  # a `>` in a text
+        gt = gt[np.searchsorted(gt, lt)]
+    # segments 4k: the inside of tag k, 4k+1: its `>`, 4k+2: the text after it, 4k+3: a `<`
+    offsets = np.empty(4 * count + 1, np.int32)
+    offsets[0::4] = np.append(lt + 1, len(chunk))
+    offsets[1::4] = gt
+    offsets[2::4] = gt + 1
+    offsets[3::4] = np.append(lt[1:], len(chunk))
+    segments = pa.BinaryArray.from_buffers(
+        pa.binary(), 4 * count, [None, pa.py_buffer(offsets), pa.py_buffer(chunk)]
+    )
+    forms = pc.index_in(segments.take(pa.array(np.arange(0, 4 * count, 4))), value_set=_FORMS)
+    if forms.null_count:
+        return None
+    form = forms.to_numpy()
+    closing = (form >= _N) & (form < 2 * _N)
+    opening = (form < _N) | (form >= 3 * _N)
+    name = np.where(form < 3 * _N, form % _N, _STUDENT)
+    step = opening.astype(np.int64) - closing
+    depth = np.cumsum(step) - step
+    element = np.flatnonzero(~closing)
+    level = np.minimum(depth[element], 3)
+    in_record = np.maximum.accumulate(np.where(level == 1, element, 0))
+    row = np.where(level < 2, level, _CHILD_ROW[name[in_record]])
+    row[level == 3] = len(RECORD_TYPES) + 1
+    code = _CODES[row, name[element]]
+    if (code < 0).any():
+        return None
+    field = opening[element] & (code < STUDENT_MARK)
+    if not closing[np.minimum(element[field] + 1, count - 1)].all():
+        return None  # an element inside a value
+    text = np.where(field, 4 * element + 2, 0)
+    values = segments.take(pa.array(text, mask=~field)).cast(pa.string())
+    empty = ~field | (offsets[4 * element + 3] == offsets[4 * element + 2])
+    acted = form[element] >= 3 * _N
+    if acted.any():
+        letters = np.array(_ACTIONS)[form[element][acted] - 3 * _N]
+        values = pc.replace_with_mask(values, pa.array(acted), pa.array(letters.tolist()))
+        empty &= ~acted
+    return code, values, empty
+
+
+def _xslt_tokens(text: str) -> _Tokens | None:
+    """The tokens of the XSLT's output: code, text (the marker cut off), empty or not."""
     tokens = pc.list_flatten(pc.split_pattern(pa.array([text]), SEP)).slice(1)
     count = len(tokens)
-    if count == 0:
-        return {rt: _table(rt, tokens, np.empty((0, 1), np.int64), None) for rt in RECORD_TYPES}
     offsets = np.frombuffer(tokens.buffers()[1], np.int32)[
         tokens.offset : tokens.offset + count + 1
     ]
@@ -150,8 +248,16 @@ def _tables(text: str) -> dict[str, pa.Table] | None:
     if (lengths < 3).any() or (data[starts] != 0xEE).any():
         return None
     code = 0xE000 + (((data[starts + 1].astype(np.int64) & 0x3F) << 6) | (data[starts + 2] & 0x3F))
-    values = pc.utf8_slice_codeunits(tokens, 1)
-    empty = lengths == 3  # lxml gives no text (None) for an empty element
+    return code, pc.utf8_slice_codeunits(tokens, 1), lengths == 3
+
+
+def _tables(tokens: _Tokens) -> dict[str, pa.Table] | None:
+    """The rows of one chunk's tokens, per record type, as the element path's batches.
+    A field token that is empty is NULL (lxml gives no text, None, for an empty element)."""
+    code, values, empty = tokens
+    count = len(code)
+    if count == 0:
+        return {rt: _table(rt, values, np.empty((0, 1), np.int64), None) for rt in RECORD_TYPES}
     position = np.arange(count)
     is_start = code >= STUDENT_MARK
     owner = np.maximum.accumulate(np.where(is_start, position, -1))
@@ -205,15 +311,15 @@ def _table(
 
 def _header(head: bytes) -> tuple[bytes, etree._Element] | None:
     """The start of the file up to the end of the Submission start tag and that element, when
-    the fast path can use them: UTF-8 (or ASCII), an unprefixed Submission, no namespace
+    the fast path can use them: UTF-8, an unprefixed Submission, no namespace
     prefix. Chunks are wrapped in a bare `<Submission>` (WRAP_START): the elements of the
     body then have no namespace, and the element path takes them as it takes the namespaced."""
     start = ROOT_START.match(head)
     if start is None or start.group().endswith(b"/>"):
         return None
     declared = DECLARED_ENCODING.search(head, 0, start.end())
-    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
-        return None
+    if declared and declared.group(1).lower() != b"utf-8":
+        return None  # the chunks are parsed as UTF-8
     parser = etree.XMLParser(**SECURE_PARSING)
     try:
         root = etree.fromstring(start.group() + b"</Submission>", parser)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 import pytest
+from lxml import etree
 
 from loaders import xml_chunks, xml_files
 from loaders.errors import FileRejected
@@ -38,6 +39,7 @@ AWKWARD = [
     "  ",
     "\u00e9\u4e2d\U0001f600",
     "&#xE100;&#xE003;",
+    "x\ufdd0y > z",
 ]
 
 
@@ -89,8 +91,44 @@ def test_fast_path_rows_equal_the_element_path_rows(landing, small_chunks, names
         assert fast[record_type].equals(table), record_type
     first_names = fast["students"]["first_name"].to_pylist()
     assert first_names[:4] == ["Ma\nria", 'O"Brien, Jr.', "a|b\tc;d", "<Student> & \u00e9\u4e2d"]
-    assert first_names[4:7] == ["  ", "\u00e9\u4e2d\U0001f600", "\ue100\ue003"]
+    assert first_names[4:8] == ["  ", "\u00e9\u4e2d\U0001f600", "\ue100\ue003", "x\ufdd0y > z"]
     assert fast["courses"]["state_student_id"].to_pylist()[-3:] == ["TX98", "TX7", "TX97"]
+
+
+def test_tags_read_from_the_bytes_give_the_xslt_rows() -> None:
+    students = [
+        _student(1, "a > b"),
+        _student(2, "", action=""),
+        _student(3, action=' action="D"').replace("<Sex>F</Sex>", "<Sex/>"),
+        _student(4).replace("<Move>", "<Move><StateStudentId>TX9</StateStudentId>"),
+        '<Student action="I"></Student>',
+        "<Student/>",
+        "<Student><Enrollment/><Assessment><Score> 1 </Score></Assessment></Student>",
+    ]
+    chunk = "\n".join(students).encode()
+    flatten = xml_chunks._Flattener()
+    _, xslt = flatten.tools()
+    tree = etree.fromstring(xml_chunks.WRAP_START + chunk + xml_chunks.WRAP_END)
+    raw = xml_chunks._tables(xml_chunks._raw_tokens(chunk))
+    flattened = xml_chunks._tables(xml_chunks._xslt_tokens(str(xslt(tree))))
+    assert raw.keys() == flattened.keys()
+    for record_type, table in flattened.items():
+        assert raw[record_type].equals(table), record_type
+    assert raw["students"]["action"].to_pylist() == ["U", None, "D", "U", "I", None, None]
+    assert raw["assessments"]["score"].to_pylist() == [" 1 "]
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        b"<Student><FirstName>A &amp; B</FirstName></Student>",
+        b"<Student><FirstName>A\rB</FirstName></Student>",
+        b"<Student action='U'></Student>",
+        b"<Student><FirstName>A<!-- c --></FirstName></Student>",
+    ],
+)
+def test_tags_the_bytes_reader_leaves_to_the_xslt(chunk) -> None:
+    assert xml_chunks._raw_tokens(chunk) is None
 
 
 @pytest.mark.parametrize(
@@ -100,8 +138,7 @@ def test_fast_path_rows_equal_the_element_path_rows(landing, small_chunks, names
         ("<FirstName>Ana</FirstName>", True),  # repeated element
         ("<Move><Qad>2026-09-02</Qad><Move/></Move>", True),  # a record inside a record
         ("<BirthCity>Lo<b>pe</b>z</BirthCity>", True),  # an element inside a value
-        ("<BirthCity>x\ufdd0y</BirthCity>", True),  # the separator itself
-        ("<BirthCity>x&#xFDD0;y</BirthCity>", True),
+        ("<BirthCity>x&#xFDD0;y</BirthCity>", True),  # the XSLT output's separator
         ('<BirthCity xmlns="urn:other">x</BirthCity>', True),
         ("<Student><StateStudentId>TX0</StateStudentId></Student>", True),  # nested Student
         # markup that may hide the end tag the chunks are cut at
@@ -157,3 +194,28 @@ def test_a_file_loaded_by_the_fast_path_lands_whole(landing, small_chunks) -> No
         (1, 20, 20)
     ]
     assert landing.rows("select count(distinct state_student_id) from raw.moves") == [(20,)]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<Submission',  # chunks are read as UTF-8
+        b'<?xml version="1.0"?>\n<s:Submission xmlns:s="urn:msix-warehouse:submission:1"',
+    ],
+)
+def test_files_the_fast_path_leaves_to_the_element_path(landing, head) -> None:
+    body = _student(1, "Jos\xe9").encode("latin-1") if b"ISO" in head else _student(1).encode()
+    if head.startswith(b'<?xml version="1.0"?>\n<s:'):
+        body = body.replace(b"<Student", b"<s:Student").replace(b"</Student", b"</s:Student")
+        tail = b"</s:Submission>\n"
+    else:
+        tail = b"</Submission>\n"
+    text = head + b' state="TX" created="2026-11-01T08:30:00" studentCount="1">\n' + body + tail
+    sub = parse_path(landing.write("TX", NAME, text), landing.root)
+    with pytest.raises(xml_chunks.NotChunkable):
+        _fast_only(sub)
+    element = _tables(xml_files._element_batches(sub))
+    assert _tables(xml_files.xml_batches(sub)).keys() == element.keys()
+    for record_type, table in _tables(xml_files.xml_batches(sub)).items():
+        assert table.equals(element[record_type]), record_type
+    assert element["students"]["first_name"].to_pylist()[0] in ("Jos\xe9", "Maria")
