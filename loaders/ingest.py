@@ -12,9 +12,13 @@ committed together, so a load killed half-way leaves nothing and the rerun loads
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -40,6 +44,7 @@ LOADED, REJECTED, DUPLICATE = "loaded", "rejected", "duplicate"
 UNCHANGED, BAD_NAME = "unchanged", "bad_name"
 CHECKPOINT_THRESHOLD = "4GB"
 MEMORY_LIMIT = "1GB"
+WORKERS = 2  # files loaded at a time by ingest_landing (see _ingest_all)
 # errors that bad input can cause; their messages may quote values, so only the class is kept
 UNREADABLE = (
     duckdb.ConversionException,
@@ -120,11 +125,81 @@ def ingest_landing(
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         _limit_memory(con)
         layouts = _Layouts(layouts_dir)
-        for path in _progress(paths):
-            report.outcomes.append(_ingest_one(con, path, landing, layouts))
+        report.outcomes.extend(_ingest_all(con, paths, landing, layouts))
         con.execute("checkpoint")
     log.info("ingest: %s", report.counts())
     return report
+
+
+def _ingest_all(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], landing: Path, layouts: _Layouts
+) -> list[FileOutcome]:
+    """The outcome of every path, in path order.
+
+    A CSV or fixed-width file whose bytes no other file of this run has is loaded `WORKERS` at
+    a time, each on its own cursor in its own transaction: one file's load is mostly one core
+    (a small file is one read_csv thread) and waits on its commit's write, so a second file fills
+    that gap. The others then run one at a time, in path order: XML files (each a large
+    transaction), files sharing their bytes (the first one loaded makes the next a duplicate) and
+    badly named files."""
+    with ThreadPoolExecutor(WORKERS) as pool:
+        scans = list(pool.map(lambda path: _scan_if_named(path, landing), paths))
+    digests = Counter(scan.checksum for scan in scans if scan)
+    alone = [
+        i
+        for i, (path, scan) in enumerate(zip(paths, scans, strict=True))
+        if scan and digests[scan.checksum] == 1 and path.suffix.lower() != ".xml"
+    ]
+    outcomes: list[FileOutcome | None] = [None] * len(paths)
+    with _progress(len(paths)) as advance:
+
+        def load(cursor: duckdb.DuckDBPyConnection, i: int) -> None:
+            outcomes[i] = _ingest_one(cursor, paths[i], landing, layouts, scans[i])
+            advance()
+
+        _in_parallel(con, alone, load)
+        for i in sorted(set(range(len(paths))) - set(alone)):
+            load(con, i)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _scan_if_named(path: Path, landing: Path) -> manifest.FileScan | None:
+    """The file's scan (checksum and line facts), or None for a badly named file."""
+    try:
+        parse_path(path, landing)
+    except BadName:
+        return None
+    return manifest.scan(path)
+
+
+def _in_parallel(
+    con: duckdb.DuckDBPyConnection,
+    jobs: list[int],
+    run: Callable[[duckdb.DuckDBPyConnection, int], None],
+) -> None:
+    """`run(cursor, job)` for every job, on `WORKERS` threads with a cursor each; the first
+    error stops the other threads after their current job, then is raised."""
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    failed = threading.Event()
+
+    def work() -> None:
+        with con.cursor() as cursor:
+            while not failed.is_set():
+                try:
+                    job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    run(cursor, job)
+                except BaseException:
+                    failed.set()
+                    raise
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for future in [pool.submit(work) for _ in range(WORKERS)]:
+            future.result()
 
 
 def ingest_file(path: Path, warehouse: Path, *, landing: Path, layouts_dir: Path) -> FileOutcome:
@@ -160,15 +235,20 @@ class _Layouts:
 
 
 def _ingest_one(
-    con: duckdb.DuckDBPyConnection, path: Path, landing: Path, layouts: _Layouts
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    landing: Path,
+    layouts: _Layouts,
+    scan: manifest.FileScan | None = None,
 ) -> FileOutcome:
-    """Check one file against the manifest, then load it in one transaction or reject it."""
+    """Check one file against the manifest, then load it in one transaction or reject it
+    (`scan`: the file already read for its checksum)."""
     try:
         sub = parse_path(path, landing)
     except BadName as exc:
         log.warning("not loaded, left in place: %s: %s", printable(path.name), exc)
         return FileOutcome(path.name, BAD_NAME, reason=str(exc))
-    scan = manifest.scan(path)
+    scan = scan or manifest.scan(path)
     digest = scan.checksum
     known = manifest.seen(con, sub.name, digest)
     if known.same_file:
@@ -240,19 +320,16 @@ def _record_alone(
     con.execute("commit")
 
 
-def _progress(paths: list[Path]) -> Iterable[Path]:
-    """The paths, with a rich progress bar on stderr when it is a terminal."""
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A function to call once per file done: it advances a rich progress bar on stderr when
+    that is a terminal, else does nothing."""
     if not sys.stderr.isatty():
-        return paths
-    return _with_bar(paths)
-
-
-def _with_bar(paths: list[Path]) -> Iterator[Path]:
+        yield lambda: None
+        return
     from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("ingest", total=len(paths))
-        for path in paths:
-            yield path
-            progress.advance(task)
+        task = progress.add_task("ingest", total=total)
+        yield lambda: progress.advance(task)
