@@ -12,7 +12,7 @@ record element (1-based). `state` and `created` must agree with the file name an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -170,21 +170,33 @@ def xml_batches(sub: SubmissionFile) -> Iterator[tuple[str, pa.Table]]:
     given = dict.fromkeys(RECORD_TYPES, 0)
     chunked = chunked_batches(sub.path, lambda root: _check_root(root, sub), BATCH_ROWS)
     try:
-        while True:
-            record_type, batch = next(chunked)
-            given[record_type] += batch.num_rows
-            yield record_type, batch
-    except StopIteration as done:
-        expected, students = done.value
-        _check_count(expected, students)
-        return
+        counts = yield from _counted(chunked, given)
     except NotChunkable:
-        pass
+        counts = None
+    finally:
+        chunked.close()  # stops its worker threads when the caller stops early
+    if counts is not None:
+        _check_count(*counts)
+        return
     for record_type, batch in _element_batches(sub):
         if given[record_type]:
             batch = batch.filter(pc.greater(batch["line_no"], given[record_type]))
         if batch.num_rows:
             yield record_type, batch
+
+
+def _counted(
+    batches: Generator[tuple[str, pa.Table], None, tuple[int, int]], given: dict[str, int]
+) -> Generator[tuple[str, pa.Table], None, tuple[int, int]]:
+    """The batches, counting in `given` the rows given per record type; returns what
+    `batches` returns."""
+    while True:
+        try:
+            record_type, batch = next(batches)
+        except StopIteration as done:
+            return done.value
+        given[record_type] += batch.num_rows
+        yield record_type, batch
 
 
 def _check_count(expected: int, students: int) -> None:

@@ -3,6 +3,7 @@ and hands over to the element path, without losing or repeating a row, where it 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -219,3 +220,13 @@ def test_files_the_fast_path_leaves_to_the_element_path(landing, head) -> None:
     for record_type, table in _tables(xml_files.xml_batches(sub)).items():
         assert table.equals(element[record_type]), record_type
     assert element["students"]["first_name"].to_pylist()[0] in ("Jos\xe9", "Maria")
+
+
+def test_a_caller_that_stops_early_leaves_no_worker_running(landing, small_chunks) -> None:
+    sub = _file(landing, [_student(i) for i in range(30)])
+    before = threading.active_count()
+    batches = xml_files.xml_batches(sub)
+    next(batches)
+    assert threading.active_count() > before
+    batches.close()
+    assert threading.active_count() == before
