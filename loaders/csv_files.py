@@ -171,18 +171,18 @@ def load_csv(
     try:
         if "state" in mapping.unknown:
             _check_body_state(con, source, layout.state)
-        loaded = _count(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
+        loaded = scalar(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
         quarantined = 0
-        if loaded < scan.max_records() and loaded < _count(con, f"select count(*) from {reader}"):
+        if loaded < scan.max_records() and loaded < scalar(con, f"select count(*) from {reader}"):
             quarantine = insert_quarantine_sql(record_type, present, checked, "c.line_no", parts)
-            quarantined = _count(con, quarantine)
+            quarantined = scalar(con, quarantine)
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         raise FileRejected(csv_error_reason(exc)) from None
     counts.loaded += loaded
     counts.quarantined += quarantined
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     """The single number a statement returns (rows counted, inserted)."""
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
@@ -190,7 +190,7 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _check_body_state(con: duckdb.DuckDBPyConnection, source: str, state: str) -> None:
     """A `state` column in the body, when a state sends one, must name the file's state."""
-    disagree = _count(
+    disagree = scalar(
         con,
         f"select count(*) from {source} "
         f"where nullif(trim(extra::json ->> 'state'), '') <> {lit(state)}",

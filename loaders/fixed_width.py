@@ -13,10 +13,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from loaders.checks import checked_select, insert_loaded_sql, insert_quarantine_sql
 from loaders.contract import column_names, required_columns
+from loaders.csv_files import scalar
 from loaders.errors import FileRejected
 from loaders.layouts import Layout
-from loaders.sink import Lineage, RowCounts, insert_checked
+from loaders.sink import Lineage, RowCounts
 
 BATCH_LINES = 200_000
 LINES = "_msix_lines"
@@ -75,9 +77,18 @@ def load_fixed_width(
         for name, (start, width) in positions.items()
     )
     source = f"(select line_no, {cuts}, null::varchar as extra from {LINES})"
+    present = set(positions)
+    checked = f"({checked_select(record_type, layout, present, source)})"
+    parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
     for batch in line_batches(path, layout.encoding):
         con.register(LINES, batch)
-        try:
-            insert_checked(con, record_type, layout, set(positions), source, lineage, counts)
+        try:  # good rows in one statement; the broken ones only when some rows were not loaded
+            loaded = scalar(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
+            if loaded < batch.num_rows:
+                quarantine = insert_quarantine_sql(
+                    record_type, present, checked, "c.line_no", parts
+                )
+                counts.quarantined += scalar(con, quarantine)
+            counts.loaded += loaded
         finally:
             con.unregister(LINES)
