@@ -11,12 +11,13 @@ tokens (a Student, a record, a field and its text, in document order), which num
 into the element path's Arrow batches. Two worker threads read chunks while the caller
 inserts earlier batches into DuckDB (lxml, numpy, Arrow and DuckDB release the GIL).
 
-The fast path gives exactly the rows of the element path (`xml_files`) or stops: whenever a
-chunk holds anything it would not read exactly as that path does (an unknown, repeated or
-misplaced element, an element inside a value, another namespace, a separator character in a
-chunk the XSLT reads, malformed XML, a non-UTF-8 encoding, ...), it raises `NotChunkable`,
-and the element path goes on after the rows already given (which also words any rejection
-exactly as before).
+The fast path gives exactly the rows of the element path (`xml_files`): a chunk neither
+reader takes exactly (an unknown, repeated or misplaced element, an element inside a value,
+another namespace, a separator character where the XSLT reads, ...) is read from its tree by
+the element path's own code (`by_element`). A chunk that is not well-formed, a Submission
+child that is not a Student, a non-UTF-8 encoding or an unusual start tag raises
+`NotChunkable`, and the element path goes on after the rows already given (which also words
+any rejection exactly as before).
 """
 
 from __future__ import annotations
@@ -115,11 +116,17 @@ def _stylesheet() -> bytes:
     ).encode()
 
 
-class _Flattener:
-    """One parser and one transform per worker thread (lxml objects are not shared)."""
+# the element path's rows of one parsed chunk (its Submission element), None to hand over
+ChunkRows = Callable[[etree._Element], dict[str, pa.Table] | None]
 
-    def __init__(self) -> None:
+
+class _Flattener:
+    """One parser and one transform per worker thread (lxml objects are not shared);
+    `by_element` reads, with the element path's own code, a chunk neither reader takes."""
+
+    def __init__(self, by_element: ChunkRows) -> None:
         self.local = threading.local()
+        self.by_element = by_element
 
     def tools(self) -> tuple[etree.XMLParser, etree.XSLT]:
         if not hasattr(self.local, "xslt"):
@@ -137,12 +144,13 @@ class _Flattener:
         except etree.XMLSyntaxError:
             return None
         tokens = _raw_tokens(chunk)  # the chunk is well-formed: its bytes can be read as is
-        if tokens is None:
-            if SEP_BYTES in chunk or (b"&#" in chunk and SEP_REFERENCE.search(chunk)):
-                return None  # a value holds the separator of the XSLT's output
+        if tokens is None and not (
+            SEP_BYTES in chunk or (b"&#" in chunk and SEP_REFERENCE.search(chunk))
+        ):  # (a value holding the separator of the XSLT's output is left to the element path)
             text = str(xslt(tree))
             tokens = None if ODD in text else _xslt_tokens(text)
-        return None if tokens is None else _tables(tokens)
+        tables = None if tokens is None else _tables(tokens)
+        return self.by_element(tree) if tables is None else tables
 
 
 # The tag forms `_raw_tokens` reads: <Name>, </Name>, <Name/> and <Student action="X">.
@@ -360,11 +368,13 @@ def _chunks(handle: BinaryIO, first: bytes) -> Iterator[bytes]:
 def chunked_batches(
     path: Path,
     check_root: Callable[[etree._Element], int],
+    by_element: ChunkRows,
     batch_rows: int,
 ) -> Generator[tuple[str, pa.Table], None, tuple[int, int]]:
     """(record type, Arrow batch) of a whole XML file by the fast path; returns the
     studentCount (from `check_root`, which checks the Submission element) and the number of
-    Student elements. Raises NotChunkable to hand over to the element path."""
+    Student elements. A chunk neither reader takes is read by `by_element`; raises
+    NotChunkable to hand over to the element path."""
     emitted = dict.fromkeys(RECORD_TYPES, 0)
     pending: dict[str, list[pa.Table]] = {rt: [] for rt in RECORD_TYPES}
     with path.open("rb") as handle:
@@ -374,7 +384,7 @@ def chunked_batches(
             raise NotChunkable
         start_tag, root = header
         expected = check_root(root)
-        flatten = _Flattener()
+        flatten = _Flattener(by_element)
         runs = _chunks(handle, head[len(start_tag) :])
         with ThreadPoolExecutor(WORKERS) as pool:
             queue: deque[Future[dict[str, pa.Table] | None]] = deque()
