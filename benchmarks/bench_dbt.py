@@ -12,8 +12,10 @@ interstate moves exist), then times
 2. the baseline: one `create table as select *` copy of every raw table (the cost of reading and
    writing the data once);
 3. a weekly delta: a new submission for --delta-share of the students (new stamp, their
-   enrollments and courses replaced), then both dbt phases again (the current-record models and
-   the facts are incremental; the linked models and other marts rebuild).
+   enrollments and courses replaced), then both dbt phases again (the current-record models,
+   moves, facts, dim_student and credit accrual are incremental and the snapshots compare only
+   the records rebuilt; the crosswalk, eligibility, dim_school and the monthly report rebuild,
+   and every test runs on whole relations).
 
 Prints seconds and ratios, and with --top N seconds per node group (summed over dbt's two
 threads, so more than the wall time) and the N slowest nodes. Targets (issue 5): full build <= 5 minutes on 2 cores at 1M students,

@@ -1,55 +1,72 @@
 {#-
-    Incremental facts kept correct under deltas, deletes, late files and re-linking, by child:
-    a build after the first recomputes every national ID touched since the last build and only
-    those. Touched: a student or child-record row of the record type arrived in a file not seen
-    by the last build (any stamp: a late older file can still change what counts), or a state
-    record now resolves to another national ID (merge, split, new link). All of the child's rows
-    are deleted and rebuilt, so replacements, retractions and per-child orderings stay exact.
+    The pieces the incremental models share (incremental_records.sql): a build after the first
+    recomputes what the files not seen by the last build touched (any stamp: a late older file
+    can still change what counts), and only that; everything it rebuilds is deleted first and
+    rebuilt from its whole history, so replacements, retractions and per-child orderings stay
+    exact.
 
     Bookkeeping tables beside the intermediate models:
       intermediate.<model>__loads_seen   load_ids the last build had read
-      intermediate.<model>__affected     national IDs (old and new) to rebuild in this build
+      intermediate.<model>__affected     what to rebuild in this build (state records or
+                                         national IDs, old and new)
 -#}
 
 {% macro incremental_children_bookkeeping(model_name) -%}
     intermediate.{{ model_name }}__
 {%- endmacro %}
 
+{#- The raw tables a model's rows come from: raw.students (deletions, re-submissions) and the
+    record types named in `raw_tables` (one name, or several separated by commas). -#}
+{% macro raw_tables_read(raw_tables) -%}
+    {%- set tables = ['students'] %}
+    {%- for table in raw_tables.split(',') %}
+        {%- if table | trim not in tables %}{% do tables.append(table | trim) %}{% endif %}
+    {%- endfor %}
+    {{- return(tables) }}
+{%- endmacro %}
+
 {#-
-    Two CTEs, `new_loads` (load_ids of raw.students and raw.<raw_table> not in
-    <prefix>loads_seen) and `changed_records` (the state records those loads carry).
+    Two CTEs, `new_loads` (load_ids of raw.students and the other `raw_tables`, or of the
+    relation `loads_available` when given, not in <prefix>loads_seen) and `changed_records` (the
+    state records those loads carry).
 -#}
-{% macro changed_records_ctes(prefix, raw_table) %}
+{% macro changed_records_ctes(prefix, raw_tables, loads_available=none) %}
+    {%- set tables = raw_tables_read(raw_tables) %}
     new_loads as (
-        select load_id from {{ source('raw', 'students') }}
-        union
-        select load_id from {{ source('raw', raw_table) }}
+        {%- if loads_available %}
+        select load_id from {{ loads_available }}
+        {%- else %}
+        {%- for table in tables %}
+        select load_id from {{ source('raw', table) }}
+        {{ 'union' if not loop.last }}
+        {%- endfor %}
+        {%- endif %}
         except
         select load_id from {{ prefix }}loads_seen
     ),
     changed_records as (
-        select state, state_student_id from {{ source('raw', 'students') }}
+        {%- for table in tables %}
+        select state, state_student_id from {{ source('raw', table) }}
         where load_id in (select new_loads.load_id from new_loads)
-        union
-        select state, state_student_id from {{ source('raw', raw_table) }}
-        where load_id in (select new_loads.load_id from new_loads)
+        {{ 'union' if not loop.last }}
+        {%- endfor %}
     )
 {%- endmacro %}
 
 {#-
     The end of the query that lists affected national IDs, after changed_records_ctes: the old
-    and new national IDs of every changed state record and of every state record whose national
+    and new national IDs of every changed state record, of every state record whose national
     ID differs between `previous_links` (state, state_student_id, msix_id as the last build
-    used them) and int_xwalk_resolved. `join_kind` 'left' looks only at records in
-    previous_links; 'full outer' also at records new to the crosswalk.
+    used them) and int_xwalk_resolved (records new to either side included), and of the state
+    records in CTE `more_records` when given.
 -#}
-{% macro affected_national_ids(previous_links, join_kind) %}
+{% macro affected_national_ids(previous_links, more_records=none) %}
     relinked_records as (
         select
             coalesce(previous.state, xwalk.state) as state,
             coalesce(previous.state_student_id, xwalk.state_student_id) as state_student_id
         from {{ previous_links }} as previous
-        {{ join_kind }} join {{ ref('int_xwalk_resolved') }} as xwalk
+        full outer join {{ ref('int_xwalk_resolved') }} as xwalk
             on previous.state = xwalk.state and previous.state_student_id = xwalk.state_student_id
         where xwalk.msix_id is distinct from previous.msix_id
     ),
@@ -57,6 +74,10 @@
         select * from changed_records
         union
         select * from relinked_records
+        {%- if more_records %}
+        union
+        select state, state_student_id from {{ more_records }}
+        {%- endif %}
     )
     select previous.msix_id
     from {{ previous_links }} as previous
@@ -74,36 +95,24 @@
     where msix_id in (select affected.msix_id from {{ prefix }}affected as affected)
 {%- endmacro %}
 
-{% macro incremental_children_pre_hook(this_relation, raw_table) %}
-    {%- if is_incremental() %}
-    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
-    -- no record of the loads seen (a table built before this bookkeeping): every load is new
-    create table if not exists {{ prefix }}loads_seen (load_id varchar);
-
-    create or replace table {{ prefix }}affected as
-    with
-    {{ changed_records_ctes(prefix, raw_table) }},
-    {{ affected_national_ids(this_relation, 'left') }};
-
-    {{ delete_affected_national_ids(this_relation, prefix) }};
-    {%- else %}
-    select 1
-    {%- endif %}
-{% endmacro %}
-
-{% macro incremental_children_post_hook(this_relation, raw_table) %}
+{% macro incremental_children_post_hook(this_relation, raw_tables) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     create or replace table {{ prefix }}loads_seen as
-    select load_id from {{ source('raw', 'students') }}
-    union
-    select load_id from {{ source('raw', raw_table) }}
+    {%- for table in raw_tables_read(raw_tables) %}
+    select load_id from {{ source('raw', table) }}
+    {{ 'union' if not loop.last }}
+    {%- endfor %}
 {% endmacro %}
 
-{#- The model's filter: in an incremental build only the affected national IDs. -#}
-{% macro incremental_children_filter(msix_id_column) %}
-    {%- if is_incremental() %}
+{#- The model's filter: in an incremental build only the affected national IDs (a unit test,
+    which has no `this`, reads everything), and `condition` when given. -#}
+{% macro incremental_children_filter(msix_id_column, condition=none) %}
+    {%- if this is not none and is_incremental() %}
     where {{ msix_id_column }} in (
         select affected.msix_id from {{ incremental_children_bookkeeping(this.identifier) }}affected as affected
     )
+    {%- if condition %} and {{ condition }}{% endif %}
+    {%- elif condition %}
+    where {{ condition }}
     {%- endif %}
 {% endmacro %}

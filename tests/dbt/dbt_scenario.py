@@ -74,16 +74,7 @@ def deliver_late(warehouse: Path) -> None:
     JOSE's (so an incremental build must re-link a record it already built)."""
     _load_texas_old_late(warehouse)
     # identity resolution links the one record first seen in the late file
-    append_rows(
-        warehouse,
-        "identity.xwalk",
-        [{"state": "TX", "state_student_id": "T6", "msix_id": LOST, "match_method": "auto", "assigned_at": AS_OF}],
-    )  # fmt: skip
-    append_rows(
-        warehouse,
-        "identity.national_ids",
-        [{"msix_id": LOST, "status": "active", "issued_at": AS_OF}],
-    )
+    link_new_child(warehouse, "TX", "T6", LOST)
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(
@@ -93,6 +84,20 @@ def deliver_late(warehouse: Path) -> None:
         )
     finally:
         con.close()
+
+
+def link_new_child(warehouse: Path, state: str, state_student_id: str, msix_id: str) -> None:
+    """Identity resolution's output for a state record of a new child: a new national ID."""
+    append_rows(
+        warehouse,
+        "identity.xwalk",
+        [{"state": state, "state_student_id": state_student_id, "msix_id": msix_id, "match_method": "auto", "assigned_at": AS_OF}],
+    )  # fmt: skip
+    append_rows(
+        warehouse,
+        "identity.national_ids",
+        [{"msix_id": msix_id, "status": "active", "issued_at": AS_OF}],
+    )
 
 
 def _load_texas_new(warehouse: Path) -> None:

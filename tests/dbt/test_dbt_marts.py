@@ -148,8 +148,18 @@ INCREMENTAL_MODELS = (
         "intermediate.int_enrollments_current",
         "intermediate.int_courses_current",
         "intermediate.int_assessments_current",
+        "intermediate.int_eligibility_periods",
     ),
-    ("marts.fct_enrollment", "marts.fct_course", "intermediate.int_student_field_votes"),
+    (
+        "marts.fct_enrollment",
+        "marts.fct_course",
+        "marts.fct_assessment",
+        "intermediate.int_student_field_votes",
+        "intermediate.int_moves_detected",
+        "marts.fct_move",
+        "marts.rpt_credit_accrual",
+        "marts.dim_student",
+    ),
 )
 
 

@@ -1,17 +1,21 @@
 -- One row per current qualifying move: the eligibility period it opens, derived by the rule,
--- beside the state's own expiration date.
+-- beside the state's own expiration date. Incremental by state record (incremental_records.sql).
+
+{{ incremental_records_config('moves') }}
 
 with
 
 moves as (
 
-    select * from {{ ref('int_moves_current') }}
+    select move_records.* from {{ ref('int_moves_current') }} as move_records
+    {{ incremental_records_filter('move_records') }}
 
 ),
 
 students as (
 
-    select * from {{ ref('int_student_records_latest') }}
+    select student_records.* from {{ ref('int_student_records_latest') }} as student_records
+    {{ incremental_records_filter('student_records') }}
 
 ),
 

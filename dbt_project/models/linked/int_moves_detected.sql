@@ -1,12 +1,17 @@
 -- Moves of each child, detected from qualifying moves (COE: QAD and move-from) and from
 -- enrollment sequences (an enrollment in another state or district after one elsewhere), merged
 -- so a move both sources see is one row; plus departures with no arrival anywhere (lost).
+-- Incremental by national ID (incremental_records.sql): a delta rebuilds the children whose
+-- records, links or lost-departure deadline (as_of_affected.sql) changed.
+
+{{ incremental_identities_config('moves,enrollments', 'lost_departures') }}
 
 with
 
 xwalk as (
 
-    select * from {{ ref('int_xwalk_resolved') }}
+    select resolved.* from {{ ref('int_xwalk_resolved') }} as resolved
+    {{ incremental_children_filter('resolved.msix_id') }}
 
 ),
 

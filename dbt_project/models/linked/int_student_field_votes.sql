@@ -2,13 +2,7 @@
 -- survivorship rules in _linked.yml), how many distinct values the states hold, and whether
 -- they conflict. Incremental by national ID (incremental_records.sql).
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_identities_pre_hook(this) }}",
-    post_hook="{{ incremental_identities_post_hook(this) }}"
-) }}
+{{ incremental_identities_config('students') }}
 
 {%- set fields = identity_fields() %}
 

@@ -1,5 +1,10 @@
 -- One row per national ID in use: the consolidated identity with best values, the states that
--- hold a record, conflicts per field, and current eligibility.
+-- hold a record, conflicts per field, and current eligibility. Incremental by national ID
+-- (incremental_records.sql): a delta rebuilds the children whose student or move records or
+-- links changed, or whose current eligibility the new as-of date can change (as_of_affected.sql).
+-- depends_on: {{ ref('int_eligibility_periods') }}
+
+{{ incremental_identities_config('moves', 'eligibility') }}
 
 {%- set fields = identity_fields() %}
 
@@ -7,7 +12,8 @@ with
 
 votes as (
 
-    select * from {{ ref('int_student_field_votes') }}
+    select field_votes.* from {{ ref('int_student_field_votes') }} as field_votes
+    {{ incremental_children_filter('field_votes.msix_id') }}
 
 ),
 
@@ -23,7 +29,7 @@ records as (
         on
             students.state = xwalk.state
             and students.state_student_id = xwalk.state_student_id
-    where not students.is_deleted
+    {{ incremental_children_filter('xwalk.msix_id', 'not students.is_deleted') }}
 
 ),
 
@@ -58,13 +64,13 @@ best_values as (
 eligibility as (
 
     select
-        msix_id,
-        qad as latest_qad,
-        eligibility_expiration_date,
-        is_current as is_currently_eligible
+        periods.msix_id,
+        periods.qad as latest_qad,
+        periods.eligibility_expiration_date,
+        periods.is_current as is_currently_eligible
 
-    from {{ ref('int_eligibility_linked') }}
-    where is_latest_for_child
+    from {{ ref('int_eligibility_linked') }} as periods
+    {{ incremental_children_filter('periods.msix_id', 'periods.is_latest_for_child') }}
 
 ),
 

@@ -1,4 +1,7 @@
--- One row per assessment result that counts now, from every state.
+-- One row per assessment result that counts now, from every state. Incremental by national ID
+-- (incremental_records.sql).
+
+{{ incremental_identities_config('assessments') }}
 
 with
 
@@ -35,6 +38,7 @@ final as (
         on
             assessments.state = xwalk.state
             and assessments.state_student_id = xwalk.state_student_id
+    {{ incremental_children_filter('xwalk.msix_id') }}
 
 )
 

@@ -1,12 +1,6 @@
 -- One row per course record that counts now, from every state, with exact decimal credits.
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_children_pre_hook(this, 'courses') }}",
-    post_hook="{{ incremental_children_post_hook(this, 'courses') }}"
-) }}
+{{ incremental_identities_config('courses') }}
 
 with
 

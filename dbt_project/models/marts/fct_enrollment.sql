@@ -1,13 +1,7 @@
 -- One row per enrollment that counts now, in every state, with the child's national ID and its
 -- place in the child's enrollment history (date order across states).
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_children_pre_hook(this, 'enrollments') }}",
-    post_hook="{{ incremental_children_post_hook(this, 'enrollments') }}"
-) }}
+{{ incremental_identities_config('enrollments') }}
 
 with
 

@@ -1,11 +1,16 @@
 -- One row per detected move of a child (see int_moves_detected), with the gap in calendar and
 -- working days between leaving the old place and enrolling in the new one.
+-- Incremental by national ID, as int_moves_detected (incremental_records.sql).
+-- depends_on: {{ ref('int_enrollments_current') }}
+
+{{ incremental_identities_config('moves,enrollments', 'lost_departures') }}
 
 with
 
 moves as (
 
-    select * from {{ ref('int_moves_detected') }}
+    select detected.* from {{ ref('int_moves_detected') }} as detected
+    {{ incremental_children_filter('detected.msix_id') }}
 
 ),
 

@@ -1,20 +1,26 @@
 -- One row per secondary student (a course record, or an enrollment in grades 9-12): credits
 -- granted in total and by subject area, courses still in progress (count and credits), and the states
--- the courses came from. Credits are DECIMAL, summed exactly.
+-- the courses came from. Credits are DECIMAL, summed exactly. Incremental by national ID
+-- (incremental_records.sql).
+
+{{ incremental_identities_config('courses,enrollments') }}
 
 with
 
 courses as (
 
-    select * from {{ ref('fct_course') }}
+    select course_facts.* from {{ ref('fct_course') }} as course_facts
+    {{ incremental_children_filter('course_facts.msix_id') }}
 
 ),
 
 secondary_enrollments as (
 
-    select distinct msix_id
-    from {{ ref('fct_enrollment') }}
-    where grade_level in ('09', '10', '11', '12')
+    select distinct enrollment_facts.msix_id
+    from {{ ref('fct_enrollment') }} as enrollment_facts
+    {{ incremental_children_filter(
+        'enrollment_facts.msix_id', "enrollment_facts.grade_level in ('09', '10', '11', '12')"
+    ) }}
 
 ),
 

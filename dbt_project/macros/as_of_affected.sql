@@ -1,0 +1,42 @@
+{#-
+    The state records whose rows in an as-of-dependent model can change when the as-of date
+    moves from the one in `as_of_seen` (one row, one date: the last build's) to this build's,
+    in either direction. Each rule lists the records with a date the move crosses:
+
+    - lost_departures (int_moves_detected, fct_move): a departure without arrival needs its
+      withdrawal_date + var lost_after_days on or before the as-of date;
+    - eligibility (dim_student): a period is current when its QAD is on or before the as-of
+      date and its eligibility_expiration_date on or after it.
+-#}
+{% macro as_of_affected_records(rule, as_of_seen) %}
+    {%- if rule == 'lost_departures' %}
+    select records.state, records.state_student_id
+    from {{ ref('int_enrollments_current') }} as records
+    {{ as_of_move_join(as_of_seen) }}
+    where
+        records.withdrawal_date + {{ var('lost_after_days') }} > as_of_move.earlier
+        and records.withdrawal_date + {{ var('lost_after_days') }} <= as_of_move.later
+    {%- elif rule == 'eligibility' %}
+    select records.state, records.state_student_id
+    from {{ ref('int_eligibility_periods') }} as records
+    {{ as_of_move_join(as_of_seen) }}
+    where
+        (records.qad > as_of_move.earlier and records.qad <= as_of_move.later)
+        or (
+            records.eligibility_expiration_date >= as_of_move.earlier
+            and records.eligibility_expiration_date < as_of_move.later
+        )
+    {%- else %}
+    {{ exceptions.raise_compiler_error("unknown as-of rule: " ~ rule) }}
+    {%- endif %}
+{% endmacro %}
+
+{#- One row `as_of_move` (earlier, later): the last build's as-of date and this build's, in order. -#}
+{% macro as_of_move_join(as_of_seen) %}
+    cross join (
+        select
+            least(seen.as_of_date, {{ as_of_date() }}) as earlier,
+            greatest(seen.as_of_date, {{ as_of_date() }}) as later
+        from {{ as_of_seen }} as seen
+    ) as as_of_move
+{%- endmacro %}

@@ -1,0 +1,140 @@
+"""A warehouse built delivery by delivery (incremental models, scoped snapshots) equals one
+built in full from the same data: every relation in `marts` and `intermediate` (bookkeeping
+aside) and the current rows of the snapshots.
+
+The deliveries are the handcrafted scenario (dbt_scenario.py) plus a later delivery that moves
+the as-of date: a child whose records arrive in no new file becomes a departure without arrival
+and stops being eligible only because the as-of date passed those dates, and a state replaces a child's enrollments (the
+snapshot must close the retracted one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import build_like_the_pipeline
+from dbt_raw_fixture import append_rows, child_row, query, student_row
+from dbt_scenario import ROSA, deliver_first, deliver_late, enrollment, link_new_child
+
+# NM: withdrew 2026-01-20, nothing after (lost once the as-of date passes 2026-03-21); eligible
+# until 2026-03-14 (QAD 2023-03-15)
+QUIET = "100000000008"
+QUIET_STAMP = "2026-01-25 08:00:00"
+FL_2 = "2026-04-01 08:00:00"  # the later delivery: the as-of date moves here from 2026-03-01
+
+SNAPSHOT_COLUMNS = "* exclude (dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to)"
+
+
+def deliver_quiet_child(warehouse: Path) -> None:
+    """A child with one enrollment that ended 2026-01-20, in the first delivery."""
+    append_rows(
+        warehouse,
+        "raw.students",
+        [student_row("NM", QUIET_STAMP, "nm2", 2, "N8", first_name="Lia")],
+    )
+    append_rows(
+        warehouse,
+        "raw.moves",
+        [child_row("NM", QUIET_STAMP, "nm2", 2, "N8", qad="2023-03-15", move_from_state="TX")],
+    )
+    append_rows(
+        warehouse,
+        "raw.enrollments",
+        [child_row("NM", QUIET_STAMP, "nm2", 2, "N8", **enrollment("350000000003", "3500003", "2025-12-01", "2026-01-20"))],
+    )  # fmt: skip
+    link_new_child(warehouse, "NM", "N8", QUIET)
+
+
+def deliver_later_florida(warehouse: Path) -> None:
+    """FL resubmits ROSA: her enrollment is replaced by one at another school, and a course."""
+    append_rows(
+        warehouse,
+        "raw.students",
+        [student_row("FL", FL_2, "fl2", 2, "F1", first_name="Rosa", birth_date="2010-05-01")],
+    )
+    append_rows(
+        warehouse,
+        "raw.enrollments",
+        [child_row("FL", FL_2, "fl2", 2, "F1", **enrollment("120000000002", "1200002", "2026-01-06", None))],
+    )  # fmt: skip
+    append_rows(
+        warehouse,
+        "raw.courses",
+        [child_row("FL", FL_2, "fl2", 2, "F1", school_id="120000000002", school_year="2025-2026", term_type="SEM2", course_title="Chemistry", subject_area="03", credits_attempted="0.50", credits_granted="0.50", in_progress="N")],
+    )  # fmt: skip
+
+
+def quiet_child(warehouse: Path) -> tuple[list[tuple], bool]:
+    """The quiet child's departures without arrival, and whether it is eligible now."""
+    lost = query(
+        warehouse,
+        "select source, departure_date::varchar from marts.fct_move"
+        f" where msix_id = '{QUIET}' and to_state is null",
+    )
+    eligible = query(
+        warehouse, f"select is_currently_eligible from marts.dim_student where msix_id = '{QUIET}'"
+    )
+    return lost, eligible[0][0]
+
+
+def contents(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every model in marts and intermediate, and the snapshots' current rows, sorted."""
+    models = query(
+        warehouse,
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_schema in ('marts', 'intermediate') and table_name not like '%\\_\\_%' escape '\\'"
+        " order by 1",
+    )
+    relations = {
+        relation: query(warehouse, f"select * from {relation} order by all")
+        for (relation,) in models
+    }
+    for snapshot in ("snp_student_records", "snp_enrollments"):
+        relations[snapshot] = query(
+            warehouse,
+            f"select {SNAPSHOT_COLUMNS} from snapshots.{snapshot} where dbt_valid_to is null order by all",
+        )
+    return relations
+
+
+def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
+    stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
+    deliver_first(stepwise)
+    deliver_quiet_child(stepwise)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    assert quiet_child(stepwise) == ([], True)
+
+    deliver_late(stepwise)
+    deliver_later_florida(stepwise)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+
+    deliver_first(full)
+    deliver_quiet_child(full)
+    deliver_late(full)
+    deliver_later_florida(full)
+    build_like_the_pipeline(full, tmp_path / "t2")
+
+    # the as-of date alone made the quiet child lost and no longer eligible, and the delta
+    # rebuilt only some children
+    assert quiet_child(stepwise) == ([("departure_without_arrival", "2026-01-20")], False)
+    for model in ("int_moves_detected", "fct_move", "rpt_credit_accrual", "dim_student"):
+        affected, total = query(
+            stepwise,
+            f"select (select count(*) from intermediate.{model}__affected),"
+            " (select count(*) from marts.dim_student)",
+        )[0]
+        assert 0 < affected < total, model
+    # the snapshot closed ROSA's retracted FL enrollment
+    assert query(
+        stepwise,
+        "select count(*) from snapshots.snp_enrollments"
+        " where state = 'FL' and school_id = '120000000001' and dbt_valid_to is not null",
+    ) == [(1,)]
+    assert ROSA in {
+        row[0] for row in query(stepwise, "select msix_id from intermediate.fct_move__affected")
+    }
+
+    stepwise_contents, full_contents = contents(stepwise), contents(full)
+    assert stepwise_contents.keys() == full_contents.keys()
+    for relation, rows in full_contents.items():
+        assert stepwise_contents[relation] == rows, relation
