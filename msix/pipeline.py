@@ -43,15 +43,31 @@ def ingest(settings: Settings, landing: Path, states: list[str] | None = None) -
     return StepSummary("ingest", report.counts(), report.notes())
 
 
+# dbt's unit tests check the SQL, not the data: `make test` runs them (tests/dbt), production
+# builds leave them out, as dbt's documentation advises.
+WITHOUT_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+
+
+def staging_build_args(full_refresh: bool = False) -> list[str]:
+    """The dbt command of the staging phase: staging and intermediate models and their tests."""
+    args = ["build", "--select", "staging", "intermediate", *WITHOUT_UNIT_TESTS]
+    return [*args, "--full-refresh"] if full_refresh else args
+
+
+def marts_build_args(full_refresh: bool = False) -> list[str]:
+    """The dbt command of the marts phase: everything after identity (marts, snapshots, tests)."""
+    args = ["build", "--exclude", "staging", "intermediate", *WITHOUT_UNIT_TESTS]
+    return [*args, "--full-refresh"] if full_refresh else args
+
+
 def transform_staging(
     settings: Settings, run_id: str = "adhoc", full_refresh: bool = False
 ) -> StepSummary:
     """dbt build of staging and intermediate: the current state of every state's records."""
-    args = ["build", "--select", "staging", "intermediate"]
-    if full_refresh:
-        args.append("--full-refresh")
     results = run_dbt(
-        args, settings.warehouse, target_path=_dbt_target(settings, run_id, "staging")
+        staging_build_args(full_refresh),
+        settings.warehouse,
+        target_path=_dbt_target(settings, run_id, "staging"),
     )
     return StepSummary("transform_staging", {"nodes": len(results)})
 
@@ -68,11 +84,8 @@ def transform_marts(
     settings: Settings, run_id: str = "adhoc", full_refresh: bool = False
 ) -> StepSummary:
     """dbt build of everything after identity: marts, snapshots and their tests."""
-    args = ["build", "--exclude", "staging", "intermediate"]
-    if full_refresh:
-        args.append("--full-refresh")
     results = run_dbt(
-        args,
+        marts_build_args(full_refresh),
         settings.warehouse,
         target_path=_dbt_target(settings, run_id, "marts"),
         vars_={"min_cell_size": settings.min_cell_size},

@@ -33,10 +33,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def build_like_the_pipeline(warehouse: Path, target: Path, *extra: str) -> None:
     """dbt staging + intermediate, then everything else (identity is handcrafted)."""
     from msix.dbt import run_dbt
+    from msix.pipeline import marts_build_args, staging_build_args
 
-    run_dbt(["build", "--select", "staging", "intermediate"], warehouse, target_path=target)
+    run_dbt(staging_build_args(), warehouse, target_path=target)
     run_dbt(
-        ["build", "--exclude", "staging", "intermediate", *extra],
+        [*marts_build_args(), *extra],
         warehouse,
         target_path=target,
         vars_={"min_cell_size": MIN_CELL_SIZE},
