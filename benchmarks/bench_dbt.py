@@ -5,10 +5,11 @@ and a weekly delta through the incremental facts, each against a DuckDB baseline
 
 Writes raw.* straight with DuckDB SQL (students in 52 states; per student 1 qualifying move,
 5 enrollments, 10 course rows, 1 assessment) and identity.* (two state records per child, so
-interstate moves exist), then times
+interstate moves exist; the two records' enrollments alternate without overlapping, 30 days
+each with 5 days between, as a child's real moves do), then times
 
-1. the full build, as the pipeline runs it: `dbt build --select staging intermediate`, then
-   `dbt build --exclude staging intermediate` (models, snapshots, unit and data tests);
+1. the full build, as the pipeline runs it (`msix.pipeline.staging_build_args`, then
+   `marts_build_args`): models, snapshots and data tests (unit tests run in `make test`);
 2. the baseline: one `create table as select *` copy of every raw table (the cost of reading and
    writing the data once);
 3. a weekly delta: a new submission for --delta-share of the students (new stamp, their
@@ -36,6 +37,7 @@ from identity.store import ensure_schema as ensure_identity_schema
 from loaders.contract import STATES
 from loaders.schema import ensure_schema as ensure_raw_schema
 from msix.dbt import run_dbt
+from msix.pipeline import marts_build_args, staging_build_args
 
 STATE_LIST = "[" + ", ".join(f"'{s}'" for s in STATES) + "]"
 RAW_TABLES = ("students", "moves", "enrollments", "courses", "assessments")
@@ -82,8 +84,8 @@ def write_raw(
                lpad(cast(480000000000 + (s % 50000) as varchar), 12, '0') as school_id,
                lpad(cast(4800000 + (s % 900) + k as varchar), 7, '0') as district_id,
                'School' as school_name, '01' as enrollment_type,
-               date '2024-08-15' + cast(k * 70 + (s % 2) * 30 as integer) as enrollment_date,
-               date '2024-08-15' + cast(k * 70 + (s % 2) * 30 + 50 as integer) as withdrawal_date,
+               date '2024-08-15' + cast(k * 70 + (s % 2) * 35 as integer) as enrollment_date,
+               date '2024-08-15' + cast(k * 70 + (s % 2) * 35 + 30 as integer) as withdrawal_date,
                '10' as grade_level"""),
         ("courses", 10, """
                lpad(cast(480000000000 + (s % 50000) as varchar), 12, '0') as school_id,
@@ -139,12 +141,8 @@ def build(warehouse: Path, target: Path, top: int = 0) -> float:
     """Both dbt phases as the pipeline runs them; seconds. Prints seconds per node group and
     the `top` slowest nodes."""
     started = time.perf_counter()
-    results = run_dbt(
-        ["build", "--select", "staging", "intermediate"], warehouse, target_path=target
-    )
-    results += run_dbt(
-        ["build", "--exclude", "staging", "intermediate"], warehouse, target_path=target
-    )
+    results = run_dbt(staging_build_args(), warehouse, target_path=target)
+    results += run_dbt(marts_build_args(), warehouse, target_path=target)
     elapsed = time.perf_counter() - started
     groups: dict[str, float] = {}
     for result in results:
