@@ -62,6 +62,7 @@ enrollment_sequence as (
         *,
         lag(state) over child_history as previous_state,
         lag(district_id) over child_history as previous_district_id,
+        lag(enrollment_date) over child_history as previous_enrollment_date,
         lag(withdrawal_date) over child_history as previous_withdrawal_date
 
     from enrollments
@@ -85,6 +86,9 @@ enrollment_moves as (
     where
         previous_state is not null
         and (previous_state <> state or previous_district_id is distinct from district_id)
+        -- two enrollments that start the same day (two records of one child, two schools at
+        -- once) are one arrival, not a move from the first to the second
+        and previous_enrollment_date < enrollment_date
 
 ),
 
