@@ -490,13 +490,17 @@ def render_markdown(
         if config.children != NATIONAL_CHILDREN
         else "make bench"
     )
-    scale = "national scale" if config.children >= NATIONAL_CHILDREN else "reduced scale"
+    scale = (
+        "national scale"
+        if config.children >= NATIONAL_CHILDREN
+        else f"reduced scale; national is {NATIONAL_CHILDREN:,}"
+    )
     lines = [
         "# Benchmarks",
         "",
         "Written by `make bench` (`python -m benchmarks.run_all`); do not edit by hand.",
         "",
-        f"- Scale: **{config.children:,} children** ({scale}; national is {NATIONAL_CHILDREN:,}), seed {config.seed}",
+        f"- Scale: **{config.children:,} children** ({scale}), seed {config.seed}",
         f"- Command: `{command}`",
         f"- Run: {started_at.strftime('%Y-%m-%d %H:%M UTC')}, Python {platform.python_version()}, "
         f"{psutil.cpu_count(logical=True)} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB RAM, "
