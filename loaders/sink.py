@@ -36,62 +36,6 @@ class RowCounts:
         return self.loaded + self.quarantined
 
 
-CHECKED = "_msix_checked"
-
-
-def stage_checked(
-    con: duckdb.DuckDBPyConnection,
-    record_type: str,
-    layout: Layout,
-    present: set[str],
-    source: str,
-    nul_bytes: bool = True,
-) -> None:
-    """Check every row of `source` once, in SQL, into the temporary table `CHECKED`
-    (`nul_bytes=False` when the source cannot hold a NUL: the NUL rules are left out)."""
-    con.execute(
-        f"create or replace temp table {CHECKED} as "
-        + checked_select(record_type, layout, present, source, nul_bytes)
-    )
-
-
-def insert_staged(
-    con: duckdb.DuckDBPyConnection,
-    record_type: str,
-    layout: Layout,
-    present: set[str],
-    lineage: Lineage,
-    counts: RowCounts,
-    line_no: str = "c.line_no",
-) -> None:
-    """Good rows of `CHECKED` to `raw.<type>`, broken rows to `raw.quarantine`; then drop it."""
-    parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
-    loaded = con.execute(insert_loaded_sql(record_type, CHECKED, line_no, parts)).fetchone()
-    counts.loaded += int(loaded[0]) if loaded else 0
-    broken = con.execute(f"select count(*) from {CHECKED} where problem is not null").fetchone()
-    if broken and broken[0]:
-        quarantined = con.execute(
-            insert_quarantine_sql(record_type, present, CHECKED, line_no, parts)
-        ).fetchone()
-        counts.quarantined += int(quarantined[0]) if quarantined else 0
-    con.execute(f"drop table {CHECKED}")
-
-
-def insert_checked(
-    con: duckdb.DuckDBPyConnection,
-    record_type: str,
-    layout: Layout,
-    present: set[str],
-    source: str,
-    lineage: Lineage,
-    counts: RowCounts,
-    nul_bytes: bool = True,
-) -> None:
-    """Check every row of `source` (with its own `line_no`); good rows to raw, broken to quarantine."""
-    stage_checked(con, record_type, layout, present, source, nul_bytes)
-    insert_staged(con, record_type, layout, present, lineage, counts)
-
-
 BATCH = "_msix_batch"
 
 
