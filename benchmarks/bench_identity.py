@@ -1,6 +1,6 @@
 """Benchmark: identity resolution of N student records (default 1,000,000) on this machine.
 
-    .venv/bin/python benchmarks/bench_identity.py [--records 1000000] [--threads 2]
+    .venv/bin/python benchmarks/bench_identity.py [--records 1000000] [--threads 2] [--profile DIR]
 
 Builds synthetic records (identity.testdata, distortions and twins included) into
 `intermediate.int_student_records_latest` of a scratch warehouse, then times:
@@ -8,7 +8,11 @@ Builds synthetic records (identity.testdata, distortions and twins included) int
 * baseline: DuckDB's exact-key self-join group-by of the same records (records sharing first
   name, surname and birth date), the cheapest possible "matching", measured in the same run;
 * a full resolution (`identity.resolve.resolve`, first run: every pair scored);
-* an incremental run after a weekly delta of 1% new records.
+* an incremental run after a weekly delta of 1% new records;
+* an incremental run with no change at all (the weekly run on a week without new data).
+
+With `--profile DIR` each timed run also writes a cProfile file (`full.prof`, `delta.prof`,
+`nochange.prof`) to DIR; read them with `python -m pstats`.
 
 Prints wall and CPU seconds, peak resident memory (process and children, sampled by psutil) and the ratio
 to the baseline. Not a test: speed is reported, not asserted.
@@ -17,13 +21,16 @@ to the baseline. Not a test: speed is reported, not asserted.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import os
 import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -64,6 +71,28 @@ def _cpu_seconds() -> float:
     return times.user + times.system
 
 
+def _timed(label: str, call: Callable[[], Any], profile_dir: Path | None, name: str) -> float:
+    """Run `call` once; print wall, CPU, peak RSS and its counts; return the wall seconds."""
+    profiler = cProfile.Profile() if profile_dir else None
+    with PeakMemory() as memory:
+        start, cpu = time.perf_counter(), _cpu_seconds()
+        if profiler:
+            profiler.enable()
+        report = call()
+        if profiler:
+            profiler.disable()
+        wall, used = time.perf_counter() - start, _cpu_seconds() - cpu
+    if profiler and profile_dir:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(str(profile_dir / f"{name}.prof"))
+    print(
+        f"{label:17s}{wall:7.1f}s wall, {used:7.1f}s CPU  "
+        f"peak RSS {memory.peak_mb:7.0f} MB  {report.counts()}",
+        flush=True,
+    )
+    return wall
+
+
 def _records(n_records: int, seed: int) -> pd.DataFrame:
     from identity.testdata import make_records
 
@@ -98,6 +127,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", type=Path, default=None, help="write cProfile files here")
     args = parser.parse_args()
     os.environ["MSIX_IDENTITY_THREADS"] = str(args.threads)
 
@@ -120,27 +150,29 @@ def main() -> None:
         baseline = baseline_seconds(warehouse, args.threads)
         settings = get_settings(warehouse=warehouse)
 
-        with PeakMemory() as memory:
-            start, cpu = time.perf_counter(), _cpu_seconds()
-            report = resolve(settings, run_date=dt.datetime(2026, 3, 1))
-            full, full_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-        print(
-            f"full run:        {full:7.1f}s wall, {full_cpu:7.1f}s CPU  "
-            f"peak RSS {memory.peak_mb:7.0f} MB  {report.counts()}"
+        full = _timed(
+            "full run:",
+            lambda: resolve(settings, run_date=dt.datetime(2026, 3, 1)),
+            args.profile,
+            "full",
         )
-
         write_input(warehouse, delta)
-        with PeakMemory() as memory_delta:
-            start, cpu = time.perf_counter(), _cpu_seconds()
-            report = resolve(settings, run_date=dt.datetime(2026, 3, 8))
-            incremental, inc_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-        print(
-            f"incremental run: {incremental:7.1f}s wall, {inc_cpu:7.1f}s CPU  "
-            f"peak RSS {memory_delta.peak_mb:7.0f} MB  {report.counts()}"
+        incremental = _timed(
+            "incremental run:",
+            lambda: resolve(settings, run_date=dt.datetime(2026, 3, 8)),
+            args.profile,
+            "delta",
+        )
+        unchanged = _timed(
+            "no-change run:",
+            lambda: resolve(settings, run_date=dt.datetime(2026, 3, 15)),
+            args.profile,
+            "nochange",
         )
         print(f"baseline (DuckDB exact-key self-join group-by): {baseline:.2f}s")
         print(
-            f"ratio full/baseline: {full / baseline:.0f}x, incremental/baseline: {incremental / baseline:.0f}x"
+            f"ratio full/baseline: {full / baseline:.0f}x, incremental/baseline: "
+            f"{incremental / baseline:.0f}x, no-change/baseline: {unchanged / baseline:.1f}x"
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
