@@ -101,16 +101,19 @@ class IngestReport:
 
 def discover(landing: Path, warehouse: Path, states: list[str] | None = None) -> list[Path]:
     """Landing files not yet in the manifest with these bytes (badly named files included,
-    so that each run reports them)."""
+    so that each run reports them). Files the landing index shows unchanged are not read."""
     paths = candidate_paths(landing, states)
     if not warehouse.exists():
         return paths
     with session(warehouse, read_only=True) as con:
         try:
             known = set(con.execute("select file_name, checksum from raw.load_manifest").fetchall())
+            unchanged = manifest.unchanged_paths(
+                con, {p: manifest.stat_of(p, landing) for p in paths}
+            )
         except duckdb.CatalogException:
             return paths
-    return [p for p in paths if (p.name, manifest.checksum(p)) not in known]
+    return [p for p in paths if p not in unchanged and (p.name, manifest.checksum(p)) not in known]
 
 
 def ingest_landing(
@@ -136,6 +139,27 @@ def _ingest_all(
 ) -> list[FileOutcome]:
     """The outcome of every path, in path order.
 
+    Files the landing index vouches for (same size and mtime as when last checked) are
+    `unchanged` without being read; the others are checked and loaded (`_ingest_changed`),
+    then the index remembers them. Their stat is taken before their bytes are read, so a file
+    rewritten during the run is read again by the next run."""
+    stats = {path: manifest.stat_of(path, landing) for path in paths}
+    unchanged = manifest.unchanged_paths(con, stats)
+    checked = _ingest_changed(con, [p for p in paths if p not in unchanged], landing, layouts)
+    manifest.remember(
+        con, [(path, stats[path], scan.checksum) for path, (_, scan) in checked.items() if scan]
+    )
+    return [
+        FileOutcome(path.name, UNCHANGED) if path in unchanged else checked[path][0]
+        for path in paths
+    ]
+
+
+def _ingest_changed(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], landing: Path, layouts: _Layouts
+) -> dict[Path, tuple[FileOutcome, manifest.FileScan | None]]:
+    """Each path's outcome and scan (None for a badly named file), in path order.
+
     A CSV or fixed-width file whose bytes no other file of this run has is loaded `WORKERS` at
     a time, each on its own cursor in its own transaction: one file's load is mostly one core
     (a small file is one read_csv thread) and waits on its commit's write, so a second file fills
@@ -160,7 +184,11 @@ def _ingest_all(
         _in_parallel(con, alone, load)
         for i in sorted(set(range(len(paths))) - set(alone)):
             load(con, i)
-    return [outcome for outcome in outcomes if outcome is not None]
+    return {
+        path: (outcome, scan)
+        for path, outcome, scan in zip(paths, outcomes, scans, strict=True)
+        if outcome is not None
+    }
 
 
 def _scan_if_named(path: Path, landing: Path) -> manifest.FileScan | None:

@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from loaders.names import SubmissionFile
 
@@ -106,3 +108,85 @@ def record(
             load_id,
         ],
     )
+
+
+# ------------------------------------------------------------------ the landing file index
+#
+# Reading every landing file to checksum it costs ~25 s per run at national scale (10 GB), so
+# `raw.landing_file` remembers each file's size and modification time next to the checksum it
+# had. A file whose size and mtime match its row, and whose (name, checksum) is in the
+# manifest, is unchanged without reading it. As in git's index, a row written less than
+# `RACY_NS` after the file's mtime is not trusted: a rewrite within the file system's timestamp
+# granularity could keep both size and mtime.
+
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """A landing file's place (relative to the landing folder), size and mtime in ns."""
+
+    file_path: str
+    size_bytes: int
+    modified_ns: int
+
+
+def stat_of(path: Path, landing: Path) -> FileStat:
+    """The file's stat, taken before its bytes are read (a later change then shows)."""
+    info = path.stat()
+    return FileStat(path.relative_to(landing).as_posix(), info.st_size, info.st_mtime_ns)
+
+
+def unchanged_paths(con: duckdb.DuckDBPyConnection, stats: dict[Path, FileStat]) -> set[Path]:
+    """The files whose size and mtime match their row, written well after that mtime, and
+    whose name and checksum the manifest holds."""
+    if not stats:
+        return set()
+    frame = pa.table(
+        {
+            "file_path": [s.file_path for s in stats.values()],
+            "size_bytes": [s.size_bytes for s in stats.values()],
+            "modified_ns": [s.modified_ns for s in stats.values()],
+        }
+    )
+    with con.cursor() as cursor:  # its own result: the caller's connection may hold one
+        cursor.register("__landing_stats", frame)
+        same = cursor.execute(
+            f"""
+            select s.file_path
+            from __landing_stats as s
+            join raw.landing_file as f
+                on f.file_path = s.file_path
+                and f.size_bytes = s.size_bytes
+                and f.modified_ns = s.modified_ns
+                and f.recorded_ns - f.modified_ns >= {RACY_NS}
+            where exists (
+                select 1 from raw.load_manifest as m
+                where m.file_name = f.file_name and m.checksum = f.checksum
+            )
+            """
+        ).fetchall()
+    paths_by_key = {s.file_path: path for path, s in stats.items()}
+    return {paths_by_key[row[0]] for row in same}
+
+
+def remember(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, FileStat, str]]) -> None:
+    """Upsert the rows of files just checked: (path, stat taken before the read, checksum)."""
+    if not files:
+        return
+    now_ns = time.time_ns()
+    frame = pa.table(
+        {
+            "file_path": [s.file_path for _, s, _ in files],
+            "file_name": [p.name for p, _, _ in files],
+            "size_bytes": [s.size_bytes for _, s, _ in files],
+            "modified_ns": [s.modified_ns for _, s, _ in files],
+            "checksum": [c for _, _, c in files],
+            "recorded_ns": [now_ns] * len(files),
+        }
+    )
+    with con.cursor() as cursor:
+        cursor.register("__landing_files", frame)
+        cursor.execute(
+            "insert or replace into raw.landing_file by name select * from __landing_files"
+        )

@@ -47,6 +47,16 @@ MANIFEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("loaded_at", "timestamp not null"),
 )
 
+# The landing file index (loaders/manifest.py): size and mtime of each file already checked.
+LANDING_FILE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("file_path", "varchar primary key"),
+    ("file_name", "varchar not null"),
+    ("size_bytes", "bigint not null"),
+    ("modified_ns", "bigint not null"),
+    ("checksum", "varchar not null"),
+    ("recorded_ns", "bigint not null"),
+)
+
 
 def sql_type(column: Column) -> str:
     """The raw-layer type of a contract column."""
@@ -77,3 +87,4 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(_create(record_type, raw_table_columns(record_type)))
     con.execute(_create("quarantine", QUARANTINE_COLUMNS))
     con.execute(_create("load_manifest", MANIFEST_COLUMNS))
+    con.execute(_create("landing_file", LANDING_FILE_COLUMNS))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
+import duckdb
+
+from loaders import manifest
 from loaders.ingest import discover, ingest_file
 
 TABLES = ("students", "quarantine", "load_manifest")
@@ -90,3 +95,71 @@ def test_badly_named_files_are_reported_each_run_and_left_in_place(landing) -> N
         assert report.counts()["files_skipped_name"] == 2
     assert odd.exists() and outside.exists()
     assert landing.one("select count(*) from raw.load_manifest") == 0
+
+
+# ------------------------------------------------------------------ the landing file index
+
+
+def _age(path: Path, seconds: int = 60) -> None:
+    """Give the file an mtime well in the past, as files that landed earlier have."""
+    stamp = time.time_ns() - seconds * 1_000_000_000
+    os.utime(path, ns=(stamp, stamp))
+
+
+def _count_reads(monkeypatch) -> list[str]:
+    """Record the name of every file whose bytes the loaders read for a checksum."""
+    reads: list[str] = []
+    real_scan = manifest.scan
+
+    def counting(path: Path) -> manifest.FileScan:
+        reads.append(path.name)
+        return real_scan(path)
+
+    monkeypatch.setattr(manifest, "scan", counting)
+    return reads
+
+
+def test_files_the_index_vouches_for_are_not_read_again(landing, monkeypatch) -> None:
+    _age(landing.students("TX", [landing.student("TX1")]))
+    _age(landing.write("TX", "TX_20261101T083000.xml", landing.xml_text()))
+    landing.ingest()
+    reads = _count_reads(monkeypatch)
+    report = landing.ingest()
+    assert report.counts()["files_unchanged"] == 2
+    assert reads == []
+    assert discover(landing.root, landing.warehouse) == []
+    assert reads == []
+
+
+def test_a_touched_file_is_read_again_and_then_vouched_for(landing, monkeypatch) -> None:
+    path = landing.students("TX", [landing.student("TX1")])
+    _age(path, 120)
+    landing.ingest()
+    _age(path, 60)  # same bytes, new mtime (copied again, say)
+    reads = _count_reads(monkeypatch)
+    assert landing.ingest().counts()["files_unchanged"] == 1
+    assert reads == [path.name]
+    landing.ingest()
+    assert reads == [path.name]
+
+
+def test_a_rewrite_within_the_timestamp_granularity_is_still_caught(landing) -> None:
+    """Same size, same mtime, new bytes, checked right after the first write: the index row is
+    not trusted (written within RACY_NS of the mtime), so the new bytes are found."""
+    path = landing.students("TX", [landing.student("TX1", first="Ana")])
+    mtime = path.stat().st_mtime_ns
+    landing.ingest()
+    landing.students("TX", [landing.student("TX1", first="Eva")])
+    os.utime(path, ns=(mtime, mtime))
+    landing.ingest()
+    assert sorted(r[1] for r in landing.manifest()) == ["loaded", "rejected"]
+
+
+def test_the_index_is_not_trusted_for_a_file_the_manifest_lost(landing, monkeypatch) -> None:
+    _age(landing.students("TX", [landing.student("TX1")]))
+    landing.ingest()
+    with duckdb.connect(str(landing.warehouse)) as con:
+        con.execute("delete from raw.load_manifest")
+    reads = _count_reads(monkeypatch)
+    landing.ingest()
+    assert len(reads) == 1
