@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 
@@ -75,15 +75,17 @@ def assign_ids(
     components: list[list[str]],
     previous: dict[str, str],
     anchors: dict[str, str],
-    issued: Iterable[str],
+    issued: Container[str],
 ) -> Assignment:
     """Give every component an ID.
 
     `previous`: record key -> its active ID from the last run (records split off by a decision
-    are left out, so they lose their claim); `anchors`: ID -> anchor key of every ID ever
-    issued; `issued`: every ID ever issued (never reused).
+    are left out, so they lose their claim); `anchors`: ID -> anchor key of (at least) every
+    previous ID in `previous`; `issued`: answers "was this ID ever issued?" for any ID (never
+    reused). Only the components given are assigned, so a run can pass just the part of the
+    registry it re-clusters: every other cluster keeps its ID and issues nothing.
     """
-    taken = set(issued)
+    taken: set[str] = set()
     awarded = _award_previous_ids(components, previous)
     kept_by_component: dict[int, list[str]] = {}
     for msix_id, index in awarded.items():
@@ -99,7 +101,7 @@ def assign_ids(
             anchor = members[0]
             salt = 0
             survivor = candidate_id(anchor)
-            while survivor in taken:
+            while survivor in taken or survivor in issued:
                 salt += 1
                 survivor = candidate_id(anchor, salt)
             taken.add(survivor)

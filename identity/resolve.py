@@ -3,8 +3,10 @@
 `resolve(settings)` reads `intermediate.int_student_records_latest`, scores candidate pairs with
 the committed model, clusters under the coordinators' decisions, assigns IDs against the
 registry and writes `identity.*`. Incremental by default: only pairs that involve a new or
-changed record (or a record whose cluster a decision re-opened) are scored; unchanged records
-keep their clusters. `full=True` rescores everything, still keeping every ID already issued.
+changed record (or a record whose cluster a decision re-opened) are scored, and only the
+affected part of the registry (identity/scope.py) is re-clustered and rewritten, row by row, so
+a run costs what changed; every other record keeps its ID and its rows untouched. `full=True`
+rescores everything, still keeping every ID already issued.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -27,8 +30,17 @@ from identity.decisions import (
     read_decisions,
 )
 from identity.features import build_features
-from identity.registry import Assignment, assign_ids, resolve_chain
-from identity.score import score_pairs
+from identity.registry import Assignment, assign_ids
+from identity.scope import (
+    FEATURES,
+    IssuedIds,
+    Scope,
+    active_ids_of,
+    affected,
+    members_of,
+    registry_of,
+)
+from identity.score import dirty_neighbourhood, no_pairs, score_pairs
 from identity.sql import MissingInput, run, scalar
 from msix.db import relation_exists
 from msix.logs import get_logger
@@ -74,8 +86,11 @@ def _open(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _mark_dirty(con: duckdb.DuckDBPyConnection, touched_ids: set[str], full: bool) -> int:
-    """Add `record_hash` and `is_dirty` to the features; returns the number of dirty records.
+def _mark_dirty(
+    con: duckdb.DuckDBPyConnection, touched_ids: set[str], full: bool
+) -> tuple[int, int]:
+    """Add `record_hash` and `is_dirty` to the features; returns (dirty records, records the
+    crosswalk does not know yet).
 
     Dirty: new, changed since the last run (hash of the normalised fields), or in a cluster a
     decision re-opens; with `full`, everything."""
@@ -84,46 +99,86 @@ def _mark_dirty(con: duckdb.DuckDBPyConnection, touched_ids: set[str], full: boo
     run(
         con,
         f"""
-        create or replace table identity_features as
-        with hashed as (select f.*, md5({hashed}) as record_hash from identity_features as f)
+        create or replace table {FEATURES} as
+        with hashed as (select f.*, md5({hashed}) as record_hash from {FEATURES} as f)
         select
             h.*,
             {"true" if full else "false"}
                 or p.record_key is null
                 or p.record_hash is distinct from h.record_hash
-                or p.msix_id in (select msix_id from __touched_ids) as is_dirty
+                or p.msix_id in (select msix_id from __touched_ids) as is_dirty,
+            p.record_key is null as is_new
         from hashed as h
         left join {WH}.identity.xwalk as p on p.record_key = h.unique_id
         """,
     )
     con.unregister("__touched_ids")
-    return int(scalar(con, "select count(*) from identity_features where is_dirty"))
+    dirty, new = con.execute(
+        f"select count(*) filter (where is_dirty), count(*) filter (where is_new) from {FEATURES}"
+    ).fetchall()[0]
+    return int(dirty), int(new)
 
 
-def _resolve_echoes(con: duckdb.DuckDBPyConnection, active: dict[str, str]) -> None:
+def _resolve_echoes(con: duckdb.DuckDBPyConnection) -> None:
     """Echoed IDs that were retired by a merge are compared as the ID they now mean."""
-    retired = {k: v for k, v in active.items() if k != v}
-    if not retired:
-        return
-    con.register("__retired", pd.DataFrame({"old": list(retired), "new": list(retired.values())}))
     run(
         con,
-        "update identity_features set echo_id = r.new from __retired as r "
-        "where identity_features.echo_id = r.old",
+        f"""
+        update {FEATURES} set echo_id = r.resolved_to
+        from (
+            select msix_id, resolved_to from {WH}.identity.national_ids
+            where resolved_to <> msix_id
+        ) as r
+        where {FEATURES}.echo_id = r.msix_id
+        """,
     )
-    con.unregister("__retired")
 
 
-def _active_map(national_ids: pd.DataFrame) -> dict[str, str]:
-    """Every ID ever issued -> the active ID it now means."""
-    merged = dict(zip(national_ids["msix_id"], national_ids["merged_into"], strict=True))
-    merged = {k: (v if isinstance(v, str) else None) for k, v in merged.items()}
-    return {k: resolve_chain(merged, k) for k in merged}
+def _constraints(con: duckdb.DuckDBPyConnection, decisions: list[Decision]) -> Constraints:
+    """The decisions as clustering constraints, looking up only the IDs and clusters they name."""
+    named = {i for d in decisions for i in (d.msix_id_l, d.msix_id_r) if i}
+    active, anchors = registry_of(con, WH, named)
+    split_ids = {
+        active.get(d.msix_id_l, d.msix_id_l)
+        for d in decisions
+        if d.decision == "split" and d.msix_id_l
+    }
+    return constraints_from(decisions, members_of(con, WH, split_ids), anchors, active)
 
 
-def _split_key(key: str) -> tuple[str, str]:
-    state, ssid = key.split(":", 1)
-    return state, ssid
+def _decision_keys(constraints: Constraints) -> set[str]:
+    """Every record a constraint names: their clusters are always re-formed (cheaply, they are
+    few), so a decision, old or new, is honoured exactly as clustering everything would."""
+    pairs = [*constraints.must_links, *constraints.cannot_links]
+    return {k for pair in pairs for k in pair} | set(constraints.split_records)
+
+
+def _score(
+    con: duckdb.DuckDBPyConnection,
+    trained: dict[str, Any],
+    settings: Settings,
+    *,
+    full: bool,
+    dirty: int,
+) -> int:
+    """Score this run's candidate pairs into `scored_pairs`: every pair on a full run; on an
+    incremental run only pairs with a dirty record, drawn from the records that share a
+    blocking key with one (name frequencies still from all records); none without dirty records."""
+    bounds = {"lower": settings.match_lower, "upper": settings.match_upper}
+    if full:
+        return score_pairs(con, trained, **bounds, dirty_only=False)
+    if dirty == 0:
+        return no_pairs(con)
+    if dirty_neighbourhood(con, FEATURES, "scoring_features"):
+        return score_pairs(
+            con,
+            trained,
+            **bounds,
+            dirty_only=True,
+            features="scoring_features",
+            term_frequencies_from=FEATURES,
+        )
+    return score_pairs(con, trained, **bounds, dirty_only=True)
 
 
 def resolve(
@@ -143,74 +198,75 @@ def resolve(
                 "run transform_staging (dbt) before resolve_identities"
             )
         store.ensure_schema(con, WH)
-        previous = store.read_previous(con, WH)
         records = build_features(con, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}")
-
-        active = _active_map(previous.national_ids)
-        anchors = dict(
-            zip(previous.national_ids["msix_id"], previous.national_ids["anchor_key"], strict=True)
-        )
-        prev_ids = {
-            k: active.get(v, v)
-            for k, v in con.execute(
-                f"select record_key, msix_id from {WH}.identity.xwalk"
-            ).fetchall()
-        }
-        full = full or not prev_ids
-        members_of: dict[str, list[str]] = {}
-        for key, msix_id in prev_ids.items():
-            members_of.setdefault(msix_id, []).append(key)
+        known = int(scalar(con, f"select count(*) from {WH}.identity.xwalk"))
+        full = full or known == 0
 
         found = read_decisions(decisions_dir(settings.warehouse))
         for rejected in found.rejected:
             report.notes_.append(f"decision rejected: {rejected}")
-        constraints = constraints_from(found.decisions, members_of, anchors, active)
-        touched_ids = {prev_ids[k] for k in constraints.touched if k in prev_ids}
-        _resolve_echoes(con, active)
-        dirty = _mark_dirty(con, touched_ids, full)
+        constraints = _constraints(con, found.decisions)
+        touched_ids = set(active_ids_of(con, WH, constraints.touched).values())
+        _resolve_echoes(con)
+        dirty, new = _mark_dirty(con, touched_ids, full)
+        pairs = _score(con, trained, settings, full=full, dirty=dirty)
 
-        pairs = score_pairs(
-            con,
-            trained,
-            lower=settings.match_lower,
-            upper=settings.match_upper,
-            dirty_only=not full,
-        )
-        components, links, refused = _cluster(con, prev_ids, constraints)
-        claims = {k: v for k, v in prev_ids.items() if constraints.split_records.get(k) != v}
+        scope = affected(con, WH, _decision_keys(constraints), records_left=known > records - new)
+        components, links, refused = _cluster(con, scope.prev_ids, constraints)
+        claims = {k: v for k, v in scope.prev_ids.items() if constraints.split_records.get(k) != v}
         assignment = assign_ids(
-            components, claims, anchors, previous.national_ids["msix_id"].tolist()
+            components, claims, scope.anchors, IssuedIds(con, WH, (c[0] for c in components))
         )
 
-        national_ids = _new_national_ids(previous.national_ids, assignment, run_at)
-        _register_assignment(con, assignment, constraints, national_ids)
+        _register_assignment(con, assignment, constraints)
         _build_xwalk(con, run_at, version)
         _build_near_matches(con, found.decisions, run_at)
-        decisions = _decisions_frame(found.decisions, previous.decisions, run_at)
-        events = _new_events(previous, assignment, constraints, found.decisions, prev_ids, run_at)
+        previous_decisions = store.read_table(con, WH, "decisions")
+        decisions = _decisions_frame(found.decisions, previous_decisions, run_at)
+        events = _new_events(
+            set(previous_decisions["decision_id"]),
+            assignment,
+            constraints,
+            found.decisions,
+            scope,
+            run_at,
+        )
 
         run(con, "begin transaction")
-        store.replace_from(con, WH, "xwalk", "new_xwalk")
-        store.replace_table(con, WH, "national_ids", national_ids)
-        store.replace_from(con, WH, "near_matches", "new_near_matches")
-        store.replace_table(con, WH, "decisions", decisions)
-        store.replace_table(con, WH, "id_events", events)
+        _write_registry(con, assignment, run_at)
+        _write_changes(con, "xwalk", "record_key", "new_xwalk", "affected_keys")
+        _write_echo_updates(con, version)
+        _write_changes(con, "near_matches", "pair_id", "new_near_matches", "affected_pairs")
+        if not _same_rows(previous_decisions, decisions):
+            store.replace_table(con, WH, "decisions", decisions)
+        if len(events):
+            _append(con, "id_events", events)
         counts = {
             "records": records,
             "dirty": dirty,
+            "affected": scope.records,
             "pairs_scored": pairs,
             "links": links,
             "links_refused": refused,
             "near_matches": int(
-                scalar(con, "select count(*) from new_near_matches where status = 'undecided'")
+                scalar(
+                    con,
+                    f"select count(*) from {WH}.identity.near_matches where status = 'undecided'",
+                )
             ),
-            "ids_active": int((national_ids["status"] == "active").sum()),
+            "ids_active": int(
+                scalar(
+                    con, f"select count(*) from {WH}.identity.national_ids where status = 'active'"
+                )
+            ),
             "ids_issued": len(assignment.new_ids),
             "ids_retired": len(assignment.merged),
             "decisions": len(found.decisions),
             "decisions_rejected": len(found.rejected),
             "echo_conflicts": int(
-                scalar(con, "select count(*) from new_xwalk where echo_status = 'conflict'")
+                scalar(
+                    con, f"select count(*) from {WH}.identity.xwalk where echo_status = 'conflict'"
+                )
             ),
         }
         runs = pd.DataFrame(
@@ -251,7 +307,8 @@ def _append(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> N
 def _cluster(
     con: duckdb.DuckDBPyConnection, prev_ids: dict[str, str], constraints: Constraints
 ) -> tuple[list[list[str]], int, int]:
-    """Cluster every record: decisions, unchanged clusters, then this run's scored links.
+    """Cluster the affected records: decisions, their unchanged clusters, then this run's scored
+    links (all of which lie inside the affected part).
 
     Returns (components, number of links, number of links refused by a constraint)."""
     scored = con.execute(
@@ -259,7 +316,10 @@ def _cluster(
     ).fetchall()
     links = [(a, b, p) for a, b, p, is_link, _ in scored if is_link]
     twins = [(a, b) for a, b, _, _, twin in scored if twin]
-    keys = con.execute("select unique_id, is_dirty from identity_features").fetchall()
+    keys = con.execute(
+        f"select unique_id, is_dirty from {FEATURES} "
+        "where unique_id in (select record_key from affected_keys)"
+    ).fetchall()
     dirty_keys = {k for k, is_dirty in keys if is_dirty}
     fixed: dict[str, list[str]] = {}
     for key, msix_id in prev_ids.items():
@@ -277,18 +337,21 @@ def _cluster(
 
 
 def _register_assignment(
-    con: duckdb.DuckDBPyConnection,
-    assignment: Assignment,
-    constraints: Constraints,
-    national_ids: pd.DataFrame,
+    con: duckdb.DuckDBPyConnection, assignment: Assignment, constraints: Constraints
 ) -> None:
-    """This run's result as small tables for the SQL that builds the crosswalk and worklist."""
+    """This run's result as small tables for the SQL that builds the crosswalk and worklist:
+    the affected records' IDs, and the registry rows this run adds or changes."""
+    merged = pd.DataFrame(
+        {"retired": list(assignment.merged), "survivor": list(assignment.merged.values())},
+        dtype="string",
+    )
     tables = {
         "assigned": pd.DataFrame(
             {
                 "record_key": list(assignment.record_ids),
                 "msix_id": list(assignment.record_ids.values()),
-            }
+            },
+            dtype="string",
         ),
         "split_keys": pd.DataFrame({"record_key": list(constraints.split_records)}, dtype="string"),
         "decided_keys": pd.DataFrame(
@@ -298,21 +361,52 @@ def _register_assignment(
         "anchor_keys": pd.DataFrame(
             {"record_key": list(assignment.new_ids.values())}, dtype="string"
         ),
-        "registry": national_ids[["msix_id", "resolved_to"]],
+        "new_ids": pd.DataFrame(
+            {"msix_id": list(assignment.new_ids), "anchor_key": list(assignment.new_ids.values())},
+            dtype="string",
+        ),
+        "merged": merged,
     }
     for name, frame in tables.items():
         con.register("__frame", frame)
         run(con, f"create or replace temp table {name} as select * from __frame")
         con.unregister("__frame")
+    # IDs whose meaning changes this run: new ones, and every ID that resolved to a retired one.
+    run(
+        con,
+        f"""
+        create or replace temp table registry_changes as
+        select msix_id, msix_id as resolved_to from new_ids
+        union all
+        select n.msix_id, m.survivor as resolved_to
+        from {WH}.identity.national_ids as n
+        join merged as m on m.retired = n.resolved_to
+        """,
+    )
 
 
 def _build_xwalk(con: duckdb.DuckDBPyConnection, run_at: datetime, version: str) -> None:
-    """`new_xwalk`: one row per record with its ID, how and since when it has it, and whether the
-    ID the state echoed agrees (`agrees`), names another child (`conflict`) or is unknown."""
+    """`new_xwalk`: one row per affected record with its ID, how and since when it has it, and
+    whether the ID the state echoed agrees (`agrees`), names another child (`conflict`) or is
+    unknown. `echo_updates`: the echo status of untouched records whose echoed ID was issued or
+    retired this run."""
+    registry = f"""
+        select n.msix_id, coalesce(c.resolved_to, n.resolved_to) as resolved_to
+        from {WH}.identity.national_ids as n
+        left join registry_changes as c using (msix_id)
+        union all
+        select msix_id, resolved_to from registry_changes
+        where msix_id not in (select msix_id from {WH}.identity.national_ids)
+    """
     run(
         con,
         f"""
         create or replace temp table new_xwalk as
+        with previous as (
+            select * from {WH}.identity.xwalk
+            where record_key in (select record_key from affected_keys)
+        ),
+        registry as ({registry})
         select
             f.state,
             f.state_student_id,
@@ -330,37 +424,98 @@ def _build_xwalk(con: duckdb.DuckDBPyConnection, run_at: datetime, version: str)
             f.unique_id as record_key,
             f.record_hash,
             f.echo_id as echoed_msix_id,
-            case
-                when f.echo_id is null then null
-                when coalesce(r.resolved_to, f.echo_id) = a.msix_id then 'agrees'
-                when r.msix_id is not null then 'conflict'
-                else 'unknown_id'
-            end as echo_status,
+            {_echo_status_sql("f.echo_id", "a.msix_id")} as echo_status,
             ? as model_version,
             case when f.is_dirty or p.scored_at is null then ?::timestamp else p.scored_at end
                 as scored_at
-        from identity_features as f
+        from {FEATURES} as f
         join assigned as a on a.record_key = f.unique_id
-        left join {WH}.identity.xwalk as p on p.record_key = f.unique_id
+        left join previous as p on p.record_key = f.unique_id
         left join registry as r on r.msix_id = f.echo_id
         """,
         [run_at, version, run_at],
     )
+    run(
+        con,
+        f"""
+        create or replace temp table echo_updates as
+        with registry as ({registry}),
+        recomputed as (
+            select
+                x.record_key,
+                x.echo_status,
+                {_echo_status_sql("x.echoed_msix_id", "x.msix_id")} as new_status
+            from {WH}.identity.xwalk as x
+            left join registry as r on r.msix_id = x.echoed_msix_id
+            where x.echoed_msix_id in (select msix_id from registry_changes)
+                and x.record_key not in (select record_key from affected_keys)
+        )
+        select record_key, new_status as echo_status from recomputed
+        where new_status is distinct from echo_status
+        """,
+    )
+
+
+def _echo_status_sql(echo: str, msix_id: str) -> str:
+    """The echo status of a record echoing `echo` and carrying `msix_id` (registry as `r`)."""
+    return f"""case
+                when {echo} is null then null
+                when coalesce(r.resolved_to, {echo}) = {msix_id} then 'agrees'
+                when r.msix_id is not null then 'conflict'
+                else 'unknown_id'
+            end"""
 
 
 def _build_near_matches(
     con: duckdb.DuckDBPyConnection, decisions: list[Decision], run_at: datetime
 ) -> None:
-    """`new_near_matches`, the worklist: candidate pairs that were not linked and still carry two
-    different IDs. Pairs scored this run replace their earlier rows (first_seen kept); earlier
-    pairs not rescored stay while their records still have different IDs. Decided pairs stay,
-    marked `decided`, as history."""
+    """`new_near_matches`, the worklist rows of `affected_pairs`: candidate pairs that were not
+    linked and still carry two different IDs. Pairs scored this run replace their earlier rows
+    (first_seen kept); earlier pairs not rescored stay while their records still have different
+    IDs. Decided pairs stay, marked `decided`, as history.
+
+    Affected pairs: those scored this run, those with a record in scope, those whose decided
+    status changes, and those with a record gone from input and crosswalk (its ID becomes
+    unknown). Every other row would come out as it is."""
     decided = sorted(_decided_pairs(decisions))
     con.register(
         "__decided",
         pd.DataFrame(
             {"key_l": [a for a, _ in decided], "key_r": [b for _, b in decided]}, dtype="string"
         ),
+    )
+    run(
+        con,
+        f"""
+        create or replace temp table affected_pairs as
+        with old as (
+            select
+                pair_id, status, msix_id_l, msix_id_r,
+                state_l || ':' || state_student_id_l as key_l,
+                state_r || ':' || state_student_id_r as key_r
+            from {WH}.identity.near_matches
+        ),
+        decided as (
+            select substr(sha256(key_l || '|' || key_r), 1, 16) as pair_id from __decided
+        ),
+        gone as (
+            select key from (
+                select key_l as key from old where msix_id_l is not null
+                union select key_r from old where msix_id_r is not null
+            ) as k
+            where key not in (select unique_id from {FEATURES})
+                and key not in (select record_key from assigned)
+        )
+        select pair_id from old
+        where key_l in (select record_key from affected_keys)
+            or key_r in (select record_key from affected_keys)
+            or (status = 'decided') <> (pair_id in (select pair_id from decided))
+            or key_l in (select key from gone)
+            or key_r in (select key from gone)
+        union
+        select substr(sha256(least(key_l, key_r) || '|' || greatest(key_l, key_r)), 1, 16)
+        from scored_pairs
+        """,
     )
     run(
         con,
@@ -386,64 +541,151 @@ def _build_near_matches(
                 ?::timestamp as last_scored
             from scored as s
         ),
+        old as (
+            select * from {WH}.identity.near_matches
+            where pair_id in (select pair_id from affected_pairs)
+        ),
         kept as (
             select
                 pair_id, state_l, state_student_id_l, state_r, state_student_id_r,
                 match_probability, agreeing_fields, disagreeing_fields,
                 twin_suspect, same_state, echo_conflict, last_scored
-            from {WH}.identity.near_matches
+            from old
             where pair_id not in (select pair_id from fresh)
         ),
-        pairs as (select * from fresh union all by name select * from kept),
+        pairs as (
+            select
+                *,
+                state_l || ':' || state_student_id_l as key_l,
+                state_r || ':' || state_student_id_r as key_r
+            from (select * from fresh union all by name select * from kept) as u
+        ),
+        endpoint_ids as (
+            select record_key, msix_id from assigned
+            union all
+            select record_key, msix_id from {WH}.identity.xwalk
+            where record_key not in (select record_key from assigned)
+                and (
+                    record_key in (select key_l from pairs)
+                    or record_key in (select key_r from pairs)
+                )
+        ),
         with_ids as (
             select
-                p.*,
+                p.* exclude (key_l, key_r),
                 coalesce(old.first_seen, ?::timestamp) as first_seen,
                 al.msix_id as msix_id_l,
                 ar.msix_id as msix_id_r,
                 case when d.key_l is null then 'undecided' else 'decided' end as status
             from pairs as p
-            left join {WH}.identity.near_matches as old using (pair_id)
-            left join assigned as al on al.record_key = p.state_l || ':' || p.state_student_id_l
-            left join assigned as ar on ar.record_key = p.state_r || ':' || p.state_student_id_r
-            left join __decided as d
-                on d.key_l = p.state_l || ':' || p.state_student_id_l
-                and d.key_r = p.state_r || ':' || p.state_student_id_r
+            left join old using (pair_id)
+            left join endpoint_ids as al on al.record_key = p.key_l
+            left join endpoint_ids as ar on ar.record_key = p.key_r
+            left join __decided as d on d.key_l = p.key_l and d.key_r = p.key_r
         )
         select * from with_ids
         where msix_id_l is distinct from msix_id_r or status = 'decided'
-        order by pair_id
         """,
         [run_at, run_at],
     )
     con.unregister("__decided")
 
 
-def _new_national_ids(
-    previous: pd.DataFrame, assignment: Assignment, run_at: datetime
-) -> pd.DataFrame:
-    """The registry: every ID ever issued, with retirements and where each ID now resolves."""
-    new = pd.DataFrame(
-        {
-            "msix_id": list(assignment.new_ids),
-            "status": "active",
-            "merged_into": None,
-            "issued_at": run_at,
-            "retired_at": None,
-            "anchor_key": list(assignment.new_ids.values()),
-        }
+def _write_changes(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, rows: str, scope: str
+) -> None:
+    """Make the rows of `table` whose `key` is in `scope` equal to `rows`: delete the rows that
+    differ or are gone, insert the new or changed ones; identical rows are not touched."""
+    cols = ", ".join(store.columns(table))
+    target = f"{WH}.{store.SCHEMA}.{table}"
+    run(
+        con,
+        f"""
+        create or replace temp table __changed as
+        select {cols} from {rows}
+        except
+        select {cols} from {target} where {key} in (select {key} from {scope})
+        """,
     )
-    frame = pd.concat([previous.drop(columns=["resolved_to"]), new], ignore_index=True)
-    retired = frame["msix_id"].isin(list(assignment.merged))
-    frame.loc[retired, "status"] = "retired"
-    frame.loc[retired, "merged_into"] = frame.loc[retired, "msix_id"].map(assignment.merged)
-    frame.loc[retired & frame["retired_at"].isna(), "retired_at"] = run_at
-    merged = {
-        k: (v if isinstance(v, str) else None)
-        for k, v in zip(frame["msix_id"], frame["merged_into"], strict=True)
-    }
-    frame["resolved_to"] = [resolve_chain(merged, k) for k in frame["msix_id"]]
-    return frame
+    run(
+        con,
+        f"""
+        create or replace temp table __removed as
+        select {key} from {target}
+        where {key} in (select {key} from {scope})
+            and ({key} not in (select {key} from {rows}) or {key} in (select {key} from __changed))
+        """,
+    )
+    if scalar(con, "select count(*) from __removed"):
+        run(con, f"delete from {target} where {key} in (select {key} from __removed)")
+    if scalar(con, "select count(*) from __changed"):
+        run(con, f"insert into {target} ({cols}) select {cols} from __changed")
+
+
+def _write_echo_updates(con: duckdb.DuckDBPyConnection, version: str) -> None:
+    """Untouched crosswalk rows change only where this run issued or retired the ID their state
+    echoed (echo status) or the model changed (model_version)."""
+    target = f"{WH}.{store.SCHEMA}.xwalk"
+    if scalar(con, "select count(*) from echo_updates"):
+        run(
+            con,
+            f"update {target} set echo_status = u.echo_status from echo_updates as u "
+            f"where {target}.record_key = u.record_key",
+        )
+    stale = "where model_version is distinct from ?"
+    if scalar(con, f"select count(*) from {target} {stale}", [version]):
+        run(con, f"update {target} set model_version = ? {stale}", [version, version])
+
+
+def _write_registry(
+    con: duckdb.DuckDBPyConnection, assignment: Assignment, run_at: datetime
+) -> None:
+    """The registry keeps every ID ever issued: add this run's new IDs, retire the merged ones
+    into their survivors and point every ID that meant a retired one at its survivor."""
+    target = f"{WH}.{store.SCHEMA}.national_ids"
+    if assignment.new_ids:
+        run(
+            con,
+            f"""
+            insert into {target}
+                (msix_id, status, merged_into, resolved_to, issued_at, retired_at, anchor_key)
+            select msix_id, 'active', null, msix_id, ?::timestamp, null, anchor_key from new_ids
+            """,
+            [run_at],
+        )
+    if assignment.merged:
+        run(
+            con,
+            f"""
+            update {target} set
+                status = 'retired',
+                merged_into = m.survivor,
+                retired_at = coalesce({target}.retired_at, ?::timestamp)
+            from merged as m
+            where {target}.msix_id = m.retired
+            """,
+            [run_at],
+        )
+        run(
+            con,
+            f"update {target} set resolved_to = c.resolved_to from registry_changes as c "
+            f"where {target}.msix_id = c.msix_id and {target}.resolved_to <> c.resolved_to",
+        )
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two frames hold the same rows (order and missing-value kinds aside)."""
+
+    def rows(frame: pd.DataFrame) -> list[tuple[str, ...]]:
+        return sorted(
+            tuple(
+                "" if pd.isna(v) else str(pd.Timestamp(v)) if isinstance(v, datetime) else str(v)
+                for v in row
+            )
+            for row in frame.itertuples(index=False)
+        )
+
+    return list(a.columns) == list(b.columns) and rows(a) == rows(b)
 
 
 def _decided_pairs(decisions: list[Decision]) -> set[tuple[str, str]]:
@@ -452,6 +694,11 @@ def _decided_pairs(decisions: list[Decision]) -> set[tuple[str, str]]:
         for d in decisions
         if d.decision in ("same", "different") and d.key_l and d.key_r
     }
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    state, ssid = key.split(":", 1)
+    return state, ssid
 
 
 def _decisions_frame(
@@ -480,25 +727,21 @@ def _decisions_frame(
                 "first_loaded_at": first.get(d.decision_id, run_at),
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[c.split()[0] for c in " ".join(store.TABLES["decisions"].split()).split(", ")],
-    )
+    return pd.DataFrame(rows, columns=store.columns("decisions"))
 
 
 def _new_events(
-    previous: store.PreviousState,
+    known_decisions: set[str],
     assignment: Assignment,
     constraints: Constraints,
     decisions: list[Decision],
-    prev_ids: dict[str, str],
+    scope: Scope,
     run_at: datetime,
 ) -> pd.DataFrame:
-    """The audit trail: previous events plus this run's issues, merges, splits and decisions."""
+    """This run's additions to the audit trail: new decisions, issues, merges and splits."""
     rows = []
-    known = set(previous.decisions["decision_id"])
     for d in decisions:
-        if d.decision_id not in known:
+        if d.decision_id not in known_decisions:
             state, ssid = _split_key(d.key_l) if d.key_l else (None, None)
             rows.append(
                 ("decision", d.msix_id_l, d.msix_id_r, state, ssid, d.decision_id, d.decision)
@@ -510,7 +753,7 @@ def _new_events(
         rows.append(("merged", retired, survivor, None, None, None, "retired into survivor"))
     for key, left in sorted(constraints.split_records.items()):
         now = assignment.record_ids.get(key)
-        if prev_ids.get(key) == left and now != left:
+        if scope.prev_ids.get(key) == left and now != left:
             state, ssid = _split_key(key)
             rows.append(("split", now, left, state, ssid, None, "record split off"))
     frame = pd.DataFrame(
@@ -530,4 +773,4 @@ def _new_events(
         hashlib.sha256(f"{run_at.isoformat()}|{i}|{r}".encode()).hexdigest()[:16]
         for i, r in enumerate(rows)
     ]
-    return pd.concat([previous.events, frame], ignore_index=True)
+    return frame

@@ -22,6 +22,7 @@ Pairs at or above `upper` become links (`category = 'link'`); pairs between `low
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import duckdb
@@ -59,6 +60,94 @@ def scoring_settings(trained: dict[str, Any], dirty_only: bool) -> dict[str, Any
     }
 
 
+SCORED_COLUMNS = (
+    "key_l varchar, key_r varchar, match_probability double, model_probability double, "
+    "match_weight double, same_state boolean, twin_suspect boolean, echo_conflict boolean, "
+    "agreeing_fields varchar, disagreeing_fields varchar, category varchar"
+)
+_EQUALITY = re.compile(r"^l\.(\w+) = r\.(\w+)$")
+
+
+def no_pairs(con: duckdb.DuckDBPyConnection, target: str = "scored_pairs") -> int:
+    """An empty `target` with the columns `score_pairs` writes: a run with no new or changed
+    record has no pair to score, and Splink need not be started for that."""
+    run(con, f"create or replace table {target} ({SCORED_COLUMNS})")
+    return 0
+
+
+def blocking_columns(rule: str) -> list[str] | None:
+    """The columns of a blocking rule made only of `l.c = r.c` terms joined by `and`; None for
+    any other rule (its pairs cannot be narrowed down by key)."""
+    columns = []
+    for term in " ".join(rule.split()).split(" and "):
+        found = _EQUALITY.match(term.strip())
+        if not found or found.group(1) != found.group(2):
+            return None
+        columns.append(found.group(1))
+    return columns
+
+
+def dirty_neighbourhood(con: duckdb.DuckDBPyConnection, features: str, target: str) -> bool:
+    """Create `target`: the dirty records of `features` plus every record sharing the keys of a
+    blocking rule with one of them. Every pair an incremental run scores has both records in it,
+    so scoring `target` instead of all records gives the same pairs at the cost of the delta.
+    Returns False (and creates nothing) when a blocking rule is not a plain key equality."""
+    keys = [blocking_columns(rule) for rule in model.BLOCKING_RULES]
+    if any(columns is None for columns in keys):
+        return False
+    needed = sorted({c for columns in keys for c in columns or []})
+    near = " union ".join(
+        f"select f.unique_id from {features} as f semi join dirty as d on "
+        + " and ".join(f"f.{c} = d.{c}" for c in columns or [])
+        for columns in keys
+    )
+    run(
+        con,
+        f"""
+        create or replace table {target} as
+        with dirty as (select distinct {", ".join(needed)} from {features} where is_dirty),
+        near as ({near})
+        select * from {features}
+        where is_dirty or unique_id in (select unique_id from near)
+        """,
+    )
+    return True
+
+
+def _register_term_frequencies(
+    con: duckdb.DuckDBPyConnection,
+    db_api: DuckDBAPI,
+    linker: Linker,
+    trained: dict[str, Any],
+    source: str,
+) -> None:
+    """Give Splink the term frequencies of `source` (all records) with Splink's own formula, so
+    scoring a subset of the records weighs common names exactly as scoring all of them."""
+    prefix = trained.get("term_frequency_adjustment_column_prefix", "tf_")
+    columns = []
+    for comparison in trained["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            column = level.get("tf_adjustment_column")
+            if column and column not in columns:
+                columns.append(column)
+    for column in columns:
+        table = f"__identity_tf_{column}"
+        run(
+            con,
+            f"""
+            create or replace table {table} as
+            select
+                {column},
+                cast(count(*) as float8) / (select count({column}) as total from {source})
+                    as {prefix}{column}
+            from {source}
+            where {column} is not null
+            group by {column}
+            """,
+        )
+        linker.table_management.register_term_frequency_lookup(db_api.register(table), column)
+
+
 def _field_lists_sql() -> tuple[str, str]:
     """SQL for the lists of fields that count for (positive weight) and against the match."""
     agree = ", ".join(f"case when p.mw_{f} > 0 then '{f}' end" for f in COMPARISON_FIELDS)
@@ -78,11 +167,17 @@ def score_pairs(
     dirty_only: bool,
     features: str = "identity_features",
     target: str = "scored_pairs",
+    term_frequencies_from: str | None = None,
 ) -> int:
-    """Score candidate pairs of `features` into `target`; returns the number of kept pairs."""
+    """Score candidate pairs of `features` into `target`; returns the number of kept pairs.
+
+    `term_frequencies_from`: the relation whose name frequencies count (when `features` is a
+    subset of the records); default `features` itself."""
     db_api = DuckDBAPI(connection=con)
     frame = db_api.register(features)
     linker = Linker(frame, scoring_settings(trained, dirty_only), log_level=logging.WARNING)
+    if term_frequencies_from:
+        _register_term_frequencies(con, db_api, linker, trained, term_frequencies_from)
     # Keep everything that could still reach `lower` before the same-state penalty is applied.
     predictions = linker.inference.predict(threshold_match_probability=lower / 1000)
     agree_sql, disagree_sql = _field_lists_sql()

@@ -1,12 +1,11 @@
 """The `identity` schema: table definitions, reading the previous run's state, writing the new one.
 
-All writes are bulk (`create or replace table ... as select` from registered frames) inside one
-transaction, so a failed run leaves the previous identity state untouched.
+A run writes inside one transaction (identity/resolve.py), so a failed run leaves the previous
+identity state untouched. It changes rows in place: only the rows of the part of the registry it
+re-formed, new IDs and appended events; the small `decisions` table is replaced when it changed.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -63,43 +62,21 @@ def read_table(con: duckdb.DuckDBPyConnection, db: str, name: str) -> pd.DataFra
     return con.execute(f"select * from {db}.{SCHEMA}.{name}").df()
 
 
+def columns(name: str) -> list[str]:
+    """The columns of an identity table, in declared order."""
+    return [c.split()[0] for c in " ".join(TABLES[name].split()).split(", ")]
+
+
 def replace_table(con: duckdb.DuckDBPyConnection, db: str, name: str, frame: pd.DataFrame) -> None:
     """Replace an identity table with `frame` (columns in the table's declared order)."""
-    columns = [c.split()[0] for c in " ".join(TABLES[name].split()).split(", ")]
+    declared = columns(name)
     view = f"__identity_{name}_frame"
-    con.register(view, frame.reindex(columns=columns))
+    con.register(view, frame.reindex(columns=declared))
     try:
         run(con, f"delete from {db}.{SCHEMA}.{name}")
         run(
             con,
-            f"insert into {db}.{SCHEMA}.{name} select {', '.join(columns)} from {view}",
+            f"insert into {db}.{SCHEMA}.{name} select {', '.join(declared)} from {view}",
         )
     finally:
         con.unregister(view)
-
-
-def replace_from(con: duckdb.DuckDBPyConnection, db: str, name: str, relation: str) -> None:
-    """Replace an identity table with the rows of `relation` (same column names)."""
-    columns = ", ".join(c.split()[0] for c in " ".join(TABLES[name].split()).split(", "))
-    run(con, f"delete from {db}.{SCHEMA}.{name}")
-    run(con, f"insert into {db}.{SCHEMA}.{name} ({columns}) select {columns} from {relation}")
-
-
-@dataclass
-class PreviousState:
-    """What the last run left (the crosswalk itself is read in SQL, it can be large)."""
-
-    national_ids: pd.DataFrame
-    near_matches: pd.DataFrame
-    decisions: pd.DataFrame
-    events: pd.DataFrame
-
-
-def read_previous(con: duckdb.DuckDBPyConnection, db: str) -> PreviousState:
-    """The identity tables as they are before this run."""
-    return PreviousState(
-        national_ids=read_table(con, db, "national_ids"),
-        near_matches=read_table(con, db, "near_matches"),
-        decisions=read_table(con, db, "decisions"),
-        events=read_table(con, db, "id_events"),
-    )
