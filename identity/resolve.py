@@ -20,11 +20,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from identity import model, store
+from identity import fingerprint, model, store
 from identity.cluster import build_clusters, pair_key
 from identity.decisions import (
     Constraints,
     Decision,
+    DecisionSet,
     constraints_from,
     decisions_dir,
     read_decisions,
@@ -198,98 +199,153 @@ def resolve(
                 "run transform_staging (dbt) before resolve_identities"
             )
         store.ensure_schema(con, WH)
-        records = build_features(con, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}")
-        known = int(scalar(con, f"select count(*) from {WH}.identity.xwalk"))
-        full = full or known == 0
-
+        fingerprint.ensure_table(con, WH)
         found = read_decisions(decisions_dir(settings.warehouse))
         for rejected in found.rejected:
             report.notes_.append(f"decision rejected: {rejected}")
-        constraints = _constraints(con, found.decisions)
-        touched_ids = set(active_ids_of(con, WH, constraints.touched).values())
-        _resolve_echoes(con)
-        dirty, new = _mark_dirty(con, touched_ids, full)
-        pairs = _score(con, trained, settings, full=full, dirty=dirty)
-
-        scope = affected(con, WH, _decision_keys(constraints), records_left=known > records - new)
-        components, links, refused = _cluster(con, scope.prev_ids, constraints)
-        claims = {k: v for k, v in scope.prev_ids.items() if constraints.split_records.get(k) != v}
-        assignment = assign_ids(
-            components, claims, scope.anchors, IssuedIds(con, WH, (c[0] for c in components))
+        known = int(scalar(con, f"select count(*) from {WH}.identity.xwalk"))
+        inputs, records = fingerprint.compute(
+            con, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}", found.decisions, version, HASHED_COLUMNS
         )
-
-        _register_assignment(con, assignment, constraints)
-        _build_xwalk(con, run_at, version)
-        _build_near_matches(con, found.decisions, run_at)
-        previous_decisions = store.read_table(con, WH, "decisions")
-        decisions = _decisions_frame(found.decisions, previous_decisions, run_at)
-        events = _new_events(
-            set(previous_decisions["decision_id"]),
-            assignment,
-            constraints,
-            found.decisions,
-            scope,
-            run_at,
-        )
-
-        run(con, "begin transaction")
-        _write_registry(con, assignment, run_at)
-        _write_changes(con, "xwalk", "record_key", "new_xwalk", "affected_keys")
-        _write_echo_updates(con, version)
-        _write_changes(con, "near_matches", "pair_id", "new_near_matches", "affected_pairs")
-        if not _same_rows(previous_decisions, decisions):
-            store.replace_table(con, WH, "decisions", decisions)
-        if len(events):
-            _append(con, "id_events", events)
-        counts = {
-            "records": records,
-            "dirty": dirty,
-            "affected": scope.records,
-            "pairs_scored": pairs,
-            "links": links,
-            "links_refused": refused,
-            "near_matches": int(
-                scalar(
-                    con,
-                    f"select count(*) from {WH}.identity.near_matches where status = 'undecided'",
-                )
-            ),
-            "ids_active": int(
-                scalar(
-                    con, f"select count(*) from {WH}.identity.national_ids where status = 'active'"
-                )
-            ),
-            "ids_issued": len(assignment.new_ids),
-            "ids_retired": len(assignment.merged),
-            "decisions": len(found.decisions),
-            "decisions_rejected": len(found.rejected),
-            "echo_conflicts": int(
-                scalar(
-                    con, f"select count(*) from {WH}.identity.xwalk where echo_status = 'conflict'"
-                )
-            ),
-        }
-        runs = pd.DataFrame(
-            [
-                {
-                    "run_at": run_at,
-                    "mode": "full" if full else "incremental",
-                    "model_version": version,
-                    **{k: counts[k] for k in ("records", "dirty", "pairs_scored", "links")},
-                    "near_matches": counts["near_matches"],
-                    "ids_issued": counts["ids_issued"],
-                    "ids_retired": counts["ids_retired"],
-                }
-            ]
-        )
-        _append(con, "runs", runs)
+        full = full or known == 0
+        unchanged = not full and fingerprint.settled(con, WH, inputs)
+        if unchanged:
+            run(con, "begin transaction")
+            counts = {"records": records, **dict.fromkeys(_CHANGE_COUNTS, 0)}
+        else:
+            context = _Run(run_at, version, trained, settings, full, known, inputs)
+            counts = _resolve_changes(con, context, found)
+        counts.update(_table_counts(con), decisions=len(found.decisions))
+        counts["decisions_rejected"] = len(found.rejected)
+        _append_run(con, run_at, "full" if full else "incremental", version, counts)
         run(con, "commit")
         report.counts_.update(counts)
-        report.notes_.append(f"model {version}, {'full' if full else 'incremental'} run")
-        log.info("identity: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+        mode = "full" if full else "no-change" if unchanged else "incremental"
+        report.notes_.append(f"model {version}, {mode} run")
+        log.info("identity (%s): %s", mode, ", ".join(f"{k}={v}" for k, v in counts.items()))
     finally:
         con.close()
     return report
+
+
+_CHANGE_COUNTS = (
+    "dirty", "affected", "pairs_scored", "links", "links_refused", "ids_issued", "ids_retired",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a run works with besides the connection and the decisions."""
+
+    run_at: datetime
+    version: str
+    trained: dict[str, Any]
+    settings: Settings
+    full: bool
+    known: int  # crosswalk rows before the run
+    inputs: str  # the fingerprint of the run's inputs
+
+
+def _resolve_changes(
+    con: duckdb.DuckDBPyConnection, ctx: _Run, found: DecisionSet
+) -> dict[str, int]:
+    """Score, cluster and assign the affected part of the registry, then open the run's
+    transaction and write what changes (the caller commits); returns the run's counts."""
+    run_at, version, full = ctx.run_at, ctx.version, ctx.full
+    records = build_features(con, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}")
+    constraints = _constraints(con, found.decisions)
+    touched_ids = set(active_ids_of(con, WH, constraints.touched).values())
+    _resolve_echoes(con)
+    dirty, new = _mark_dirty(con, touched_ids, full)
+    pairs = _score(con, ctx.trained, ctx.settings, full=full, dirty=dirty)
+
+    records_left = ctx.known > records - new
+    scope = affected(con, WH, _decision_keys(constraints), records_left=records_left)
+    components, links, refused = _cluster(con, scope.prev_ids, constraints)
+    claims = {k: v for k, v in scope.prev_ids.items() if constraints.split_records.get(k) != v}
+    assignment = assign_ids(
+        components, claims, scope.anchors, IssuedIds(con, WH, (c[0] for c in components))
+    )
+
+    _register_assignment(con, assignment, constraints)
+    _build_xwalk(con, run_at, version)
+    _build_near_matches(con, found.decisions, run_at)
+    previous_decisions = store.read_table(con, WH, "decisions")
+    decisions = _decisions_frame(found.decisions, previous_decisions, run_at)
+    events = _new_events(
+        set(previous_decisions["decision_id"]),
+        assignment,
+        constraints,
+        found.decisions,
+        scope,
+        run_at,
+    )
+    settled = not (
+        constraints.touched or records_left or assignment.merged or _unknown_decision_keys(con)
+    )
+
+    run(con, "begin transaction")
+    _write_registry(con, assignment, run_at)
+    _write_changes(con, "xwalk", "record_key", "new_xwalk", "affected_keys")
+    _write_echo_updates(con, version)
+    _write_changes(con, "near_matches", "pair_id", "new_near_matches", "affected_pairs")
+    if not _same_rows(previous_decisions, decisions):
+        store.replace_table(con, WH, "decisions", decisions)
+    if len(events):
+        _append(con, "id_events", events)
+    fingerprint.record(con, WH, ctx.inputs if settled else None, records)
+    return {
+        "records": records,
+        "dirty": dirty,
+        "affected": scope.records,
+        "pairs_scored": pairs,
+        "links": links,
+        "links_refused": refused,
+        "ids_issued": len(assignment.new_ids),
+        "ids_retired": len(assignment.merged),
+    }
+
+
+def _unknown_decision_keys(con: duckdb.DuckDBPyConnection) -> int:
+    """Records named by a decision that the input does not hold."""
+    return int(
+        scalar(
+            con,
+            f"select count(*) from __decision_keys "
+            f"where record_key not in (select unique_id from {FEATURES})",
+        )
+    )
+
+
+def _table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Counts read from the identity tables as this run leaves them."""
+    queries = {
+        "near_matches": "select count(*) from {db}.identity.near_matches where status = 'undecided'",
+        "ids_active": "select count(*) from {db}.identity.national_ids where status = 'active'",
+        "echo_conflicts": "select count(*) from {db}.identity.xwalk where echo_status = 'conflict'",
+    }
+    return {name: int(scalar(con, sql.format(db=WH))) for name, sql in queries.items()}
+
+
+def _append_run(
+    con: duckdb.DuckDBPyConnection,
+    run_at: datetime,
+    mode: str,
+    version: str,
+    counts: dict[str, int],
+) -> None:
+    """This run's row in `identity.runs`."""
+    keys = (
+        "records",
+        "dirty",
+        "pairs_scored",
+        "links",
+        "near_matches",
+        "ids_issued",
+        "ids_retired",
+    )
+    row = {"run_at": run_at, "mode": mode, "model_version": version}
+    _append(con, "runs", pd.DataFrame([{**row, **{k: counts[k] for k in keys}}]))
 
 
 def _append(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:

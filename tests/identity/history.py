@@ -180,6 +180,15 @@ def replay(warehouse: Path, resolver: Resolver) -> list[dict[str, Any]]:
     extra["state_student_id"] = "ZZ-NEW-1"
     records = pd.concat([records, extra], ignore_index=True)
     step(dt.datetime(2026, 4, 12), records)
+    # 8. every decision withdrawn (decided worklist rows become undecided)
+    _write_decisions(warehouse, [])
+    step(dt.datetime(2026, 4, 19), records)
+    # 9, 10. two weeks without change and nothing pending
+    step(dt.datetime(2026, 4, 26), records)
+    step(dt.datetime(2026, 5, 3), records)
+    # 11. a week with one changed record again
+    records.at[90, "birth_city"] = "Zyxwvut"
+    step(dt.datetime(2026, 5, 10), records)
     return result
 
 

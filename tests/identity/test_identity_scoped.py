@@ -92,3 +92,16 @@ def test_new_record_leaves_every_other_row_as_it_was(settled: Path) -> None:
     assert set(map(tuple, before["xwalk"])) <= set(map(tuple, after["xwalk"]))
     assert after["national_ids"] == before["national_ids"]
     assert after["id_events"] == before["id_events"]
+
+
+def test_new_stamps_alone_take_the_no_change_path(settled: Path) -> None:
+    """States re-sending unchanged students move `stamp` only: no record is dirty, so the run
+    takes the fast path, while a changed name on one record is still found."""
+    rows = [{**r, "stamp": dt.datetime(2026, 3, 9)} for r in base_records()]
+    write_input(settled, pd.DataFrame(rows))
+    report = resolve(get_settings(warehouse=settled), run_date=dt.datetime(2026, 3, 10))
+    assert report.counts()["affected"] == 0 and "no-change run" in report.notes()[-1]
+    rows[8] = {**rows[8], "first_name": "Kevyn"}
+    write_input(settled, pd.DataFrame(rows))
+    report = resolve(get_settings(warehouse=settled), run_date=dt.datetime(2026, 3, 17))
+    assert report.counts()["dirty"] == 1 and "incremental run" in report.notes()[-1]
