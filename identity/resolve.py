@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from identity import fingerprint, model, store
+from identity import feature_cache, fingerprint, model, store
 from identity.cluster import build_clusters, pair_key
 from identity.decisions import (
     Constraints,
@@ -30,7 +30,6 @@ from identity.decisions import (
     decisions_dir,
     read_decisions,
 )
-from identity.features import build_features
 from identity.registry import Assignment, assign_ids
 from identity.scope import (
     FEATURES,
@@ -229,7 +228,7 @@ def resolve(
 
 
 _CHANGE_COUNTS = (
-    "dirty", "affected", "pairs_scored", "links", "links_refused", "ids_issued", "ids_retired",
+    "normalised", "dirty", "affected", "pairs_scored", "links", "links_refused", "ids_issued", "ids_retired",
 )  # fmt: skip
 
 
@@ -252,7 +251,9 @@ def _resolve_changes(
     """Score, cluster and assign the affected part of the registry, then open the run's
     transaction and write what changes (the caller commits); returns the run's counts."""
     run_at, version, full = ctx.run_at, ctx.version, ctx.full
-    records = build_features(con, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}")
+    records, normalised = feature_cache.load(
+        con, WH, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}", FEATURES, full=full
+    )
     constraints = _constraints(con, found.decisions)
     touched_ids = set(active_ids_of(con, WH, constraints.touched).values())
     _resolve_echoes(con)
@@ -293,9 +294,11 @@ def _resolve_changes(
         store.replace_table(con, WH, "decisions", decisions)
     if len(events):
         _append(con, "id_events", events)
+    feature_cache.store(con, WH)
     fingerprint.record(con, WH, ctx.inputs if settled else None, records)
     return {
         "records": records,
+        "normalised": normalised,
         "dirty": dirty,
         "affected": scope.records,
         "pairs_scored": pairs,

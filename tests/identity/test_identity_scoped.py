@@ -105,3 +105,32 @@ def test_new_stamps_alone_take_the_no_change_path(settled: Path) -> None:
     write_input(settled, pd.DataFrame(rows))
     report = resolve(get_settings(warehouse=settled), run_date=dt.datetime(2026, 3, 17))
     assert report.counts()["dirty"] == 1 and "incremental run" in report.notes()[-1]
+
+
+def test_features_from_the_cache_equal_a_fresh_normalisation(settled: Path) -> None:
+    """After a run, a delta with a changed, a new and a removed record: the features an
+    incremental run works with (cached rows plus the rows normalised now) are exactly those a
+    normalisation of every record gives, and only the changed and new rows were normalised."""
+    import duckdb
+
+    from identity import feature_cache
+    from identity.features import build_features
+
+    rows = base_records()[1:] + [{**base_records()[0], "state_student_id": "T99"}]
+    rows[0] = {**rows[0], "middle_name": "Luis"}
+    write_input(settled, pd.DataFrame(rows))
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{settled}' as wh")
+        source = "wh.intermediate.int_student_records_latest"
+        records, normalised = feature_cache.load(con, "wh", source, "cached", full=False)
+        build_features(con, source, "fresh")
+        columns = [r[0] for r in con.execute("describe fresh").fetchall()]
+        cols = ", ".join(columns)
+        differ = con.execute(
+            f"select count(*) from ((select {cols} from cached except all select {cols} from fresh)"
+            f" union all (select {cols} from fresh except all select {cols} from cached))"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert (records, normalised, differ) == (len(rows), 2, 0)
