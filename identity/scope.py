@@ -171,7 +171,9 @@ class IssuedIds:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, db: str, anchors: Iterable[str]) -> None:
         self._con, self._db = con, db
-        self._checked = {candidate_id(a) for a in anchors}
+        self._empty = not scalar(con, f"select count(*) from {db}.identity.national_ids")
+        # an empty registry (a first run) has issued nothing: no ID needs looking up
+        self._checked = set() if self._empty else {candidate_id(a) for a in anchors}
         con.register(
             "__candidates", pd.DataFrame({"msix_id": sorted(self._checked)}, dtype="string")
         )
@@ -187,7 +189,7 @@ class IssuedIds:
             con.unregister("__candidates")
 
     def __contains__(self, value: object) -> bool:
-        if not isinstance(value, str):
+        if self._empty or not isinstance(value, str):
             return False
         if value not in self._checked:
             self._checked.add(value)

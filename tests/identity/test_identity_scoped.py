@@ -134,3 +134,28 @@ def test_features_from_the_cache_equal_a_fresh_normalisation(settled: Path) -> N
     finally:
         con.close()
     assert (records, normalised, differ) == (len(rows), 2, 0)
+
+
+def test_new_ids_are_checked_against_every_id_in_the_registry() -> None:
+    """A scoped run assigns only its components, yet a new ID never repeats one issued earlier:
+    the anchor's first candidate and its salted ones are looked up in `national_ids`."""
+    import duckdb
+
+    from identity import store
+    from identity.registry import assign_ids, candidate_id
+    from identity.scope import IssuedIds
+
+    con = duckdb.connect()
+    try:
+        con.execute("attach ':memory:' as wh")
+        store.ensure_schema(con, "wh")
+        for salt in (0, 1):
+            con.execute(
+                "insert into wh.identity.national_ids (msix_id, status) values (?, 'retired')",
+                [candidate_id("TX:1", salt)],
+            )
+        issued = IssuedIds(con, "wh", ["TX:1"])
+        result = assign_ids([["TX:1"]], {}, {}, issued)
+    finally:
+        con.close()
+    assert list(result.new_ids) == [candidate_id("TX:1", 2)]
