@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint fix bench lock docs clean
+.PHONY: demo test lint fix bench bench-delta lock docs clean
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ fix: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run_all
+
+# the weekly delta through the DAGs, repeatable on a kept national-scale state (benchmarks/bench_delta.py)
+bench-delta: $(INSTALLED)
+	$(BIN)/python -m benchmarks.bench_delta --reuse
 
 docs: $(INSTALLED)
 	$(BIN)/msix docs

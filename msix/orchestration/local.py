@@ -11,8 +11,10 @@ recovery test kills such a process in the middle and starts it again).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,6 +70,28 @@ class DagOutcome:
         )
 
 
+# Libraries later tasks import, seconds each (Great Expectations most): the chain imports them
+# in a thread while the ingest DAG runs, whose work (DuckDB, file reads) mostly releases the GIL.
+HEAVY_IMPORTS = ("dbt.cli.main", "great_expectations", "splink")
+
+
+def import_in_background(modules: Sequence[str] = HEAVY_IMPORTS) -> threading.Thread:
+    """Start importing `modules` in a daemon thread; a failed import is left to the task that
+    needs the module, which then raises it in its own log."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+    def load() -> None:
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - the task importing it reports it
+                log.debug("background import of %s failed", module)
+
+    thread = threading.Thread(target=load, name="msix-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def chain_dag_ids() -> tuple[str, ...]:
     """The DAG ids in Asset order."""
     from msix.orchestration.factory import DAG_IDS
@@ -87,6 +111,7 @@ def run_chain(
     """
     from airflow.dag_processing.dagbag import DagBag
 
+    import_in_background()
     bag = DagBag(dag_folder=str(paths.DAGS_DIR))
     if bag.import_errors:
         raise RuntimeError(f"DAG files failed to import: {sorted(bag.import_errors)}")

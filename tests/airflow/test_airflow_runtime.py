@@ -139,3 +139,13 @@ def test_pool_import_file_matches_the_pool_the_project_creates() -> None:
             "include_deferred": False,
         }
     }
+
+
+def test_the_chain_imports_heavy_libraries_in_the_background_past_a_failed_one() -> None:
+    import sys
+
+    from msix.orchestration.local import import_in_background
+
+    sys.modules.pop("colorsys", None)
+    import_in_background(["msix_no_such_module", "colorsys"]).join(timeout=30)
+    assert "colorsys" in sys.modules

@@ -71,3 +71,19 @@ def test_a_failing_step_still_reports_its_time_and_error(
     line = capsys.readouterr().out.strip().splitlines()[-1]
     payload = json.loads(line.removeprefix(run_all.RESULT_PREFIX))
     assert payload["seconds"] >= 0 and payload["error"].startswith("FileExistsError")
+
+
+def test_bench_delta_sums_each_tasks_own_seconds_from_the_chain_log() -> None:
+    from benchmarks.bench_delta import task_seconds
+
+    log = "\n".join(
+        [
+            "2026-11-29 00:30:22,1 INFO msix.airflow: ingest: files_loaded=4, rows_read=9 in 3.5s",
+            "2026-11-29 00:30:24,1 INFO msix.airflow: ingest: files_loaded=1, rows_read=2 in 1.5s",
+            "[0m00:31:02  1 of 62 OK created sql view model stg_students in 0.25s",
+            "2026-11-29 00:31:03,1 INFO msix.dbt: dbt pass unique_x in 0.70s",
+            "2026-11-29 00:31:03,1 INFO msix.airflow: transform_staging: nodes=62 in 30.7s",
+            "2026-11-29 00:35:18,1 INFO msix.airflow: send_alerts: digests=6 (SMTP down) in 41.6s",
+        ]
+    )
+    assert task_seconds(log) == {"ingest": 5.0, "transform_staging": 30.7, "send_alerts": 41.6}
