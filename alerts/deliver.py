@@ -23,7 +23,7 @@ import pandas as pd
 
 from alerts.coordinators import Coordinator, audit, load_registry, recipients
 from alerts.digest import Digest, build_message, to_csv
-from alerts.notices import NOTICE_COLUMNS, move_notices
+from alerts.notices import NOTICE_COLUMNS, move_notices, stored_notices
 from msix.db import relation_exists, session
 from msix.logs import get_logger
 from msix.settings import Settings
@@ -108,10 +108,10 @@ def build_digests(
     con: duckdb.DuckDBPyConnection, allowed: list[Coordinator], as_of: datetime
 ) -> list[Digest]:
     """The non-empty digest of each allowed coordinator (needs a writer connection)."""
-    missing = prepare(con, as_of)
+    con.execute("create schema if not exists quality")
     con.execute(ALERT_LOG_DDL)
     findings = _issues(con)
-    notices = move_notices(con) if not missing else pd.DataFrame(columns=list(NOTICE_COLUMNS))
+    notices = _notices(con, as_of)
     sent = con.execute("select recipient, item_key, version from quality.alert_log").df()
     digests = []
     for who in allowed:
@@ -133,6 +133,16 @@ def build_digests(
         if not digest.empty:
             digests.append(digest)
     return digests
+
+
+def _notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFrame:
+    """The notices check_quality kept for this clock, or computed here (another clock)."""
+    kept = stored_notices(con, as_of)
+    if kept is not None:
+        return kept
+    if prepare(con, as_of):
+        return pd.DataFrame(columns=list(NOTICE_COLUMNS))
+    return move_notices(con)
 
 
 def _issues(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -6,13 +6,22 @@ placement packet from the state the child came from: national ID, grade, courses
 with the grade to date, credits earned, English learner / IEP / priority-for-services flags
 and the previous school. No names and no birth dates. Events of the 60 days before the run
 clock are considered; the alert log keeps each notice from going out twice.
-Needs the `cur_*` views and `departures` (quality.findings.prepare).
+Needs the `cur_*` relations and `departures` (quality.findings.prepare).
+
+check_quality computes the notices while those relations exist and keeps them in
+`quality.move_notice`, stamped in `quality.move_notice_run` with the clock and a fingerprint
+of the inputs; send_alerts reads them back when both match, so it does not rebuild the
+`cur_*` relations, and computes them itself otherwise (another clock, or new data since).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
 import pandas as pd
+
+from msix.db import relation_exists
 
 NOTICE_COLUMNS = (
     "notice_key", "kind", "state", "district_id", "msix_id", "from_state", "event_date",
@@ -20,37 +29,10 @@ NOTICE_COLUMNS = (
     "courses_in_progress", "credits_earned",
 )  # fmt: skip
 
+# The packet CTEs (placement, in_progress, credits) read only the children with an event.
+# Two sections of one course are listed by grade to date, so the text is the same every run.
 NOTICES_SQL = """
-with placement as (
-    select national_id, state, school_id, school_name, grade_level, lep, iep, pfs
-    from cur_enrollments
-    where national_id is not null
-    qualify row_number() over (
-        partition by national_id, state order by enrollment_date desc, school_id
-    ) = 1
-),
-
-in_progress as (
-    select
-        national_id,
-        state,
-        string_agg(
-            course_title || coalesce(' (grade to date ' || grade_to_date || ')', ''),
-            '; ' order by course_title
-        ) as courses_in_progress
-    from cur_courses
-    where in_progress = 'Y'
-    group by all
-),
-
-credits as (
-    select national_id, sum(credits_granted) as credits_earned
-    from cur_courses
-    where coalesce(in_progress, 'N') <> 'Y'
-    group by all
-),
-
-arrivals as (
+with arrivals as (
     select
         'arrival' as kind,
         here.state,
@@ -88,6 +70,50 @@ events as (
     select * from arrivals
     union all
     select * from departures_out
+),
+
+event_children as (
+    select distinct national_id from events
+),
+
+child_enrollments as (
+    select *
+    from cur_enrollments
+    where national_id in (select national_id from event_children)
+),
+
+child_courses as (
+    select national_id, state, course_title, grade_to_date, in_progress, credits_granted
+    from cur_courses
+    where national_id in (select national_id from event_children)
+),
+
+placement as (
+    select national_id, state, school_id, school_name, grade_level, lep, iep, pfs
+    from child_enrollments
+    qualify row_number() over (
+        partition by national_id, state order by enrollment_date desc, school_id
+    ) = 1
+),
+
+in_progress as (
+    select
+        national_id,
+        state,
+        string_agg(
+            course_title || coalesce(' (grade to date ' || grade_to_date || ')', ''),
+            '; ' order by course_title, grade_to_date
+        ) as courses_in_progress
+    from child_courses
+    where in_progress = 'Y'
+    group by all
+),
+
+credits as (
+    select national_id, sum(credits_granted) as credits_earned
+    from child_courses
+    where coalesce(in_progress, 'N') <> 'Y'
+    group by all
 )
 
 select
@@ -110,10 +136,58 @@ from events as e
 left join placement as p on e.national_id = p.national_id and e.from_state = p.state
 left join in_progress as ip on e.national_id = ip.national_id and e.from_state = ip.state
 left join credits as c on e.national_id = c.national_id
-order by e.state, e.kind, e.national_id
+"""
+NOTICE_ORDER = "order by state, kind, msix_id, notice_key"
+
+# What the notices are computed from, cheap to read: the raw tables only grow, and the
+# crosswalk is hashed whole (a re-clustering can move a child without changing the count).
+INPUTS_SQL = """
+select concat_ws('|',
+    (select count(*) from raw.students),
+    (select count(*) from raw.moves),
+    (select count(*) from raw.enrollments),
+    (select count(*) from raw.courses),
+    (select count(*) from marts.xwalk_student_identity),
+    (select coalesce(bit_xor(hash(state, state_student_id, msix_id)), 0)
+        from marts.xwalk_student_identity))
 """
 
 
 def move_notices(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every arrival and departure notice of the window, one row each (NOTICE_COLUMNS)."""
-    return con.execute(NOTICES_SQL).df()
+    return con.execute(f"select * from ({NOTICES_SQL}) {NOTICE_ORDER}").df()
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """A digest of the rows the notices read (row counts, the crosswalk's hash)."""
+    row = con.execute(INPUTS_SQL).fetchone()
+    return str(row[0]) if row else ""
+
+
+def store_notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
+    """Compute the notices (needs `prepare`) and keep them for send_alerts; the row count."""
+    inputs = inputs_fingerprint(con)
+    # the run row goes last: a step that dies half-way leaves no row, so send_alerts computes
+    con.execute("drop table if exists quality.move_notice_run")
+    con.execute(f"create or replace table quality.move_notice as {NOTICES_SQL}")
+    con.execute(
+        "create table quality.move_notice_run as "
+        "select ?::timestamp as as_of, ?::varchar as inputs",
+        [_naive_utc(as_of), inputs],
+    )
+    row = con.execute("select count(*) from quality.move_notice").fetchone()
+    return int(row[0]) if row else 0
+
+
+def stored_notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFrame | None:
+    """The notices check_quality kept for this clock and these inputs, else None."""
+    if not relation_exists(con, "quality", "move_notice_run"):
+        return None
+    run = con.execute("select as_of, inputs from quality.move_notice_run").fetchone()
+    if run is None or run[0] != _naive_utc(as_of) or run[1] != inputs_fingerprint(con):
+        return None
+    return con.execute(f"select * from quality.move_notice {NOTICE_ORDER}").df()
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

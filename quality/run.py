@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from alerts.notices import store_notices
 from msix.db import session
 from msix.logs import get_logger
 from msix.settings import Settings
@@ -101,6 +102,7 @@ def publish_findings(
     report.resolved, report.open_total = counts.resolved, counts.open_total
     if evaluation.evaluated:
         write_state_summary(con, as_of)
+        store_notices(con, as_of)  # while the cur_* relations exist, for send_alerts
     return report
 
 
