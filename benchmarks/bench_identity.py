@@ -93,6 +93,21 @@ def _timed(label: str, call: Callable[[], Any], profile_dir: Path | None, name: 
     return wall
 
 
+def _cache_share(warehouse: Path) -> str:
+    """The warehouse file size, and the storage blocks `identity.record_features` holds."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        blocks = con.execute(
+            "select count(distinct block_id) from pragma_storage_info('identity.record_features') "
+            "where persistent and block_id >= 0"
+        ).fetchall()[0][0]
+        block_size = con.execute("select block_size from pragma_database_size()").fetchall()[0][0]
+    finally:
+        con.close()
+    size = warehouse.stat().st_size / 2**20
+    return f"{size:.0f} MB, identity.record_features {blocks * block_size / 2**20:.0f} MB of it"
+
+
 def _records(n_records: int, seed: int) -> pd.DataFrame:
     from identity.testdata import make_records
 
@@ -169,6 +184,7 @@ def main() -> None:
             args.profile,
             "nochange",
         )
+        print(f"warehouse file: {_cache_share(warehouse)}")
         print(f"baseline (DuckDB exact-key self-join group-by): {baseline:.2f}s")
         print(
             f"ratio full/baseline: {full / baseline:.0f}x, incremental/baseline: "

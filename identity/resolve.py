@@ -2,11 +2,13 @@
 
 `resolve(settings)` reads `intermediate.int_student_records_latest`, scores candidate pairs with
 the committed model, clusters under the coordinators' decisions, assigns IDs against the
-registry and writes `identity.*`. Incremental by default: only pairs that involve a new or
-changed record (or a record whose cluster a decision re-opened) are scored, and only the
-affected part of the registry (identity/scope.py) is re-clustered and rewritten, row by row, so
-a run costs what changed; every other record keeps its ID and its rows untouched. `full=True`
-rescores everything, still keeping every ID already issued.
+registry and writes `identity.*`. Incremental by default: only records whose input changed are
+normalised (identity/feature_cache.py), only pairs that involve a new or changed record (or a
+record whose cluster a decision re-opened) are scored, and only the affected part of the
+registry (identity/scope.py) is re-clustered and rewritten, row by row, so a run costs what
+changed; every other record keeps its ID and its rows untouched. A run whose inputs are those
+of a settled last run only records itself (identity/fingerprint.py). `full=True` renormalises
+and rescores everything, still keeping every ID already issued.
 """
 
 from __future__ import annotations
