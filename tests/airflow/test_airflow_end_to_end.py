@@ -28,8 +28,9 @@ CHILDREN = 400
 SEED = 11
 CLOCK = datetime(2026, 11, 2, 6, tzinfo=UTC)
 
-VOLATILE_COLUMNS = {"loaded_at"}
-"""Wall-clock bookkeeping columns (when a file was loaded), equal only by accident across runs."""
+VOLATILE_COLUMNS = {"loaded_at", "recorded_ns"}
+"""Wall-clock bookkeeping columns (when a file was loaded, when the landing index saw it), equal
+only by accident across runs."""
 
 
 @dataclass(frozen=True)
