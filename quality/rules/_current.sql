@@ -5,13 +5,29 @@
 -- submission that carried that record type for the student are the current ones.
 -- `national_id` is the child's msix_id from the identity crosswalk; `msix_id` stays the
 -- value the state echoed in its file.
--- cur_students and cur_enrollments, which most rules read, are temp tables built once per run
--- (as views each rule would recompute their windows); the others, read by two rules each, stay
--- views, cheaper than copying every column of raw.courses.
+-- cur_students, cur_enrollments and departures, which several rules read, are temp tables
+-- built once per run, with the columns the rules and notices read (copying every column,
+-- names of parents and the `extra` JSON included, took as long as finding the rows). cur_moves
+-- and cur_courses stay views, cheaper than copying raw.courses. A rule that needs another
+-- column adds it here.
 
 create or replace temp table cur_students as
 with submitted as (
-    select * from raw.students
+    select
+        state,
+        state_student_id,
+        stamp,
+        line_no,
+        action,
+        msix_id,
+        first_name,
+        middle_name,
+        last_name_1,
+        last_name_2,
+        sex,
+        birth_date,
+        multiple_birth
+    from raw.students
     where stamp <= getvariable('as_of_ts')
 ),
 
@@ -50,13 +66,27 @@ inner join cur_students as students
 create or replace temp view cur_moves as select * from current_child_rows('raw.moves');
 
 create or replace temp table cur_enrollments as
-select * from current_child_rows('raw.enrollments');
+select
+    state,
+    state_student_id,
+    national_id,
+    school_id,
+    district_id,
+    school_name,
+    enrollment_type,
+    enrollment_date,
+    withdrawal_date,
+    grade_level,
+    lep,
+    iep,
+    pfs
+from current_child_rows('raw.enrollments');
 
 create or replace temp view cur_courses as select * from current_child_rows('raw.courses');
 
 -- A departure: a state records a qualifying move whose destination is another state.
--- The notice date is the first submission that carried it.
-create or replace temp view departures as
+-- The notice date is the first submission that carried it. A table: three readers.
+create or replace temp table departures as
 with first_stamps as (
     select state, state_student_id, qad, move_to_state, min(stamp) as first_stamp
     from raw.moves

@@ -3,7 +3,16 @@
 -- case, hyphens): nicknames, typos, one surname missing or surnames in another order are what
 -- identity resolution explains.
 -- The detail names the other states only, never their values.
-with records as (
+with shared_children as (
+    select national_id
+    from cur_students
+    where national_id is not null
+    group by national_id
+    having count(distinct state) > 1
+),
+
+-- only children with records in two states or more can disagree: the names are split for them
+records as (
     select
         state,
         state_student_id,
@@ -24,7 +33,7 @@ with records as (
             lambda t: t <> ''
         ) as name_tokens
     from cur_students
-    where national_id is not null
+    where national_id in (select shared_children.national_id from shared_children)
 ),
 
 pairs as (

@@ -2,11 +2,19 @@
 -- submits the child's data within 4 working days. The notice goes out with the first
 -- submission that carried the departure; the answer is the destination's first student row
 -- for the child stamped on or after it.
-with destination_rows as (
+with notified as (
+    select distinct to_state, national_id
+    from departures
+    where national_id is not null
+),
+
+-- the student rows of the notified children in their destination only (a semi-join on few)
+destination_rows as (
     select s.state, s.state_student_id, s.stamp, x.msix_id
     from raw.students as s
     inner join marts.xwalk_student_identity as x
         on s.state = x.state and s.state_student_id = x.state_student_id
+    semi join notified as n on x.state = n.to_state and x.msix_id = n.national_id
     where s.stamp <= getvariable('as_of_ts')
 ),
 

@@ -2,6 +2,7 @@
 -- a move a state recorded with another state as destination, and no enrollment outside the
 -- state left within 60 days; or a withdrawal after which the child is enrolled nowhere (not
 -- still enrolled elsewhere, never enrolled again). The state that recorded the departure acts.
+-- The withdrawals compare with one date per child (aggregate first), not with every enrollment.
 with enrollments as (
     select national_id, state, enrollment_date, withdrawal_date
     from cur_enrollments
@@ -29,6 +30,17 @@ recorded_moves as (
         )
 ),
 
+-- per child, the last day any enrollment shows them enrolled (an open one: the run clock);
+-- a withdrawal is lost when no enrollment starts or lasts beyond it
+enrolled_until as (
+    select
+        national_id,
+        max(greatest(enrollment_date, coalesce(withdrawal_date, getvariable('as_of')))) as last_day
+    from enrollments
+    where enrollment_date is not null
+    group by national_id
+),
+
 withdrawals as (
     select
         w.state,
@@ -38,21 +50,11 @@ withdrawals as (
         'withdrew from school ' || w.school_id || ' on ' || w.withdrawal_date
         || ': not enrolled anywhere since' as detail
     from cur_enrollments as w
+    left join enrolled_until as u on w.national_id = u.national_id
     where
         w.national_id is not null
         and w.withdrawal_date + 60 < getvariable('as_of')
-        and not exists (
-            select 1 from enrollments as e
-            where
-                e.national_id = w.national_id
-                and (
-                    e.enrollment_date > w.withdrawal_date
-                    or (
-                        e.enrollment_date <= w.withdrawal_date
-                        and coalesce(e.withdrawal_date, getvariable('as_of')) > w.withdrawal_date
-                    )
-                )
-        )
+        and (u.last_day is null or u.last_day <= w.withdrawal_date)
 )
 
 select state, national_id as msix_id, state_student_id, subject_key, detail
