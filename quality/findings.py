@@ -126,9 +126,16 @@ def _with_district(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> pd
     try:
         return con.execute(
             """
-            with districts as (
-                select state, state_student_id, district_id
-                from cur_enrollments
+            with found_students as (
+                select distinct state, state_student_id from findings_frame
+            ),
+
+            -- the latest enrollment of the children with a finding only
+            districts as (
+                select e.state, e.state_student_id, e.district_id
+                from cur_enrollments as e
+                semi join found_students as f
+                    on e.state = f.state and e.state_student_id = f.state_student_id
                 qualify row_number() over (
                     partition by state, state_student_id order by enrollment_date desc, school_id
                 ) = 1
