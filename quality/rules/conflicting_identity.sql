@@ -20,17 +20,10 @@ records as (
         birth_date,
         sex,
         multiple_birth,
-        list_filter(
-            string_split_regex(
-                regexp_replace(
-                    upper(strip_accents(
-                        concat_ws(' ', first_name, middle_name, last_name_1, last_name_2)
-                    )),
-                    '[^A-Z]', ' ', 'g'
-                ),
-                ' +'
-            ),
-            lambda t: t <> ''
+        -- the runs of letters A-Z left after dropping accents and case
+        regexp_extract_all(
+            upper(strip_accents(concat_ws(' ', first_name, middle_name, last_name_1, last_name_2))),
+            '[A-Z]+'
         ) as name_tokens
     from cur_students
     where national_id in (select shared_children.national_id from shared_children)
