@@ -5,6 +5,8 @@
 {{ incremental_identities_config('students') }}
 
 {%- set fields = identity_fields() %}
+{#- the vote order: most records agreeing, then the latest, the most complete record -#}
+{%- set vote_order = 'records_agreeing desc, latest_stamp desc, most_filled_fields desc, agreement_value asc' %}
 
 with
 
@@ -23,89 +25,72 @@ records as (
 
 ),
 
-record_completeness as (
+field_values as (
 
+    -- one row per record and filled identity field: one scan (unnest of a list of structs)
+    -- instead of one per field
     select
-        *,
+        msix_id,
+        state,
+        stamp,
         0
         {%- for field in fields %}
             + case when {{ field }} is not null then 1 else 0 end
-        {%- endfor %} as filled_fields
+        {%- endfor %} as filled_fields,
+        unnest([
+            {%- for field in fields %}
+                { 'field_name': '{{ field }}', 'field_value': cast({{ field }} as varchar) }
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
+        ], recursive := true)
 
     from records
     where not is_deleted
 
 ),
 
-field_values as (
+filled_values as (
 
-    {%- for field in fields %}
-        select
-            msix_id,
-            state,
-            state_student_id,
-            stamp,
-            filled_fields,
-            '{{ field }}' as field_name,
-            cast({{ field }} as varchar) as field_value,
-            lower(strip_accents(trim(cast({{ field }} as varchar)))) as agreement_value
+    select
+        *,
+        lower(strip_accents(trim(field_value))) as agreement_value
 
-        from record_completeness
-        where nullif(trim(cast({{ field }} as varchar)), '') is not null
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    from field_values
+    where nullif(trim(field_value), '') is not null
 
 ),
 
 votes as (
 
+    -- per agreement value: its spelling from the latest, most complete record (state, then the
+    -- spelling itself, break what ties remain: two records of one state in one file)
     select
         msix_id,
         field_name,
         agreement_value,
         count(*) as records_agreeing,
         max(stamp) as latest_stamp,
-        max(filled_fields) as most_filled_fields
+        max(filled_fields) as most_filled_fields,
+        first(
+            field_value order by stamp desc, filled_fields desc, state asc, field_value asc
+        ) as best_spelling
 
-    from field_values
+    from filled_values
     group by msix_id, field_name, agreement_value
 
 ),
 
-ranked_votes as (
+winning_votes as (
 
     select
-        *,
-        row_number() over (
-            partition by msix_id, field_name
-            order by records_agreeing desc, latest_stamp desc, most_filled_fields desc, agreement_value asc
-        ) as vote_rank,
-        count(*) over (partition by msix_id, field_name) as distinct_values
+        msix_id,
+        field_name,
+        first(best_spelling order by {{ vote_order }}) as best_value,
+        first(records_agreeing order by {{ vote_order }}) as records_agreeing,
+        count(*) as distinct_values
 
     from votes
-
-),
-
-winning_spelling as (
-
-    select
-        field_values.msix_id,
-        field_values.field_name,
-        field_values.field_value as best_value,
-        ranked_votes.records_agreeing,
-        ranked_votes.distinct_values
-
-    from field_values
-    inner join ranked_votes
-        on
-            field_values.msix_id = ranked_votes.msix_id
-            and field_values.field_name = ranked_votes.field_name
-            and field_values.agreement_value = ranked_votes.agreement_value
-    where ranked_votes.vote_rank = 1
-    qualify row_number() over (
-        partition by field_values.msix_id, field_values.field_name
-        order by field_values.stamp desc, field_values.filled_fields desc, field_values.state asc
-    ) = 1
+    group by msix_id, field_name
 
 )
 
@@ -117,4 +102,4 @@ select
     distinct_values,
     distinct_values > 1 as has_conflict
 
-from winning_spelling
+from winning_votes
