@@ -97,9 +97,10 @@
 
 {% macro incremental_children_post_hook(this_relation, raw_tables) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    -- distinct: one raw table alone (no `union` to deduplicate) would keep a row per raw row
     create or replace table {{ prefix }}loads_seen as
     {%- for table in raw_tables_read(raw_tables) %}
-    select load_id from {{ source('raw', table) }}
+    select distinct load_id from {{ source('raw', table) }}
     {{ 'union' if not loop.last }}
     {%- endfor %}
 {% endmacro %}
