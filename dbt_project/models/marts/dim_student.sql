@@ -69,7 +69,7 @@ eligibility as (
         periods.eligibility_expiration_date,
         periods.is_current as is_currently_eligible
 
-    from {{ ref('int_eligibility_linked') }} as periods
+    from {{ ref('fct_eligibility') }} as periods
     {{ incremental_children_filter('periods.msix_id', 'periods.is_latest_for_child') }}
 
 ),

@@ -44,7 +44,13 @@ final as (
             row_number() over (
                 partition by xwalk.msix_id
                 order by
-                    enrollments.enrollment_date, enrollments.withdrawal_date, enrollments.state, enrollments.school_id
+                    enrollments.enrollment_date,
+                    enrollments.withdrawal_date,
+                    enrollments.state,
+                    enrollments.school_id,
+                    -- the key last: the same enrollment in two records of one child in one state
+                    -- would otherwise be numbered by chance, differently build to build
+                    enrollments.enrollment_key
             ) as integer
         ) as enrollment_sequence,
         cast(enrollments.stamp as timestamp) as stamp,
