@@ -201,7 +201,7 @@ def resolve(
             )
         store.ensure_schema(con, WH)
         fingerprint.ensure_table(con, WH)
-        found = read_decisions(decisions_dir(settings.warehouse))
+        found = _known_records_only(con, read_decisions(decisions_dir(settings.warehouse)))
         for rejected in found.rejected:
             report.notes_.append(f"decision rejected: {rejected}")
         known = int(scalar(con, f"select count(*) from {WH}.identity.xwalk"))
@@ -227,6 +227,39 @@ def resolve(
     finally:
         con.close()
     return report
+
+
+def _known_records_only(con: duckdb.DuckDBPyConnection, found: DecisionSet) -> DecisionSet:
+    """Reject the decisions that name a record neither in the input nor in the crosswalk (a
+    typo in a key): honoured, such a key would become a cluster of its own and get a new ID on
+    every run. The rejection names the file and line, not the key."""
+    keys = sorted({k for d in found.decisions for k in (d.key_l, d.key_r) if k})
+    if not keys:
+        return found
+    con.register("__decision_keys", pd.DataFrame({"record_key": keys}, dtype="string"))
+    try:
+        known = {
+            key
+            for (key,) in con.execute(
+                f"""
+                select record_key from __decision_keys
+                where record_key in (
+                    select state || ':' || state_student_id
+                    from {WH}.{INPUT_SCHEMA}.{INPUT_RELATION}
+                )
+                or record_key in (select record_key from {WH}.identity.xwalk)
+                """
+            ).fetchall()
+        }
+    finally:
+        con.unregister("__decision_keys")
+    kept = DecisionSet(rejected=list(found.rejected))
+    for d in found.decisions:
+        if all(k in known for k in (d.key_l, d.key_r) if k):
+            kept.decisions.append(d)
+        else:
+            kept.rejected.append(f"{d.source}: names a record that is not in the input")
+    return kept
 
 
 _CHANGE_COUNTS = (

@@ -271,3 +271,28 @@ def test_worklist_and_decide_commands_feed_the_next_run(
         resolved, f"select status from identity.near_matches where pair_id = '{pair_id}'"
     )
     assert list(status["status"]) == ["decided"]
+
+
+def test_a_decision_naming_an_unknown_record_is_rejected_not_issued_an_id(resolved: Path) -> None:
+    ids = xwalk(resolved)
+    who = {"decided_by": "coord@example.org", "decided_at": "2026-03-10T09:00:00"}
+    pair = {"state_l": "TX", "state_r": "CA", "reason": "test", **who}
+    write_decisions(
+        resolved,
+        [
+            {"decision": "different", "state_student_id_l": "T99", "state_student_id_r": "C20"}
+            | pair,  # T99: a typo, no such record
+            {"decision": "different", "state_student_id_l": "T10", "state_student_id_r": "C20"}
+            | pair,
+        ],
+    )
+    issued_before = len(query(resolved, "select msix_id from identity.national_ids"))
+    settings = get_settings(warehouse=resolved)
+    for day in (11, 25):
+        report = resolve(settings, run_date=dt.datetime(2026, 3, day))
+        assert report.counts()["decisions_rejected"] == 1
+        assert any("coordinators.csv:2: names a record" in n for n in report.notes())
+        assert xwalk(resolved)["TX:T10"] != xwalk(resolved)["CA:C20"]
+    issued = query(resolved, "select msix_id from identity.national_ids")
+    assert len(issued) == issued_before + 1  # the real "different" splits the twins once
+    assert "TX:T99" not in xwalk(resolved) and ids.keys() == xwalk(resolved).keys()
