@@ -16,12 +16,13 @@ of the inputs; send_alerts reads them back when both match, so it does not rebui
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 import pandas as pd
 
 from msix.db import relation_exists
+from quality.findings import naive_utc
 
 NOTICE_COLUMNS = (
     "notice_key", "kind", "state", "district_id", "msix_id", "from_state", "event_date",
@@ -173,7 +174,7 @@ def store_notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
     con.execute(
         "create table quality.move_notice_run as "
         "select ?::timestamp as as_of, ?::varchar as inputs",
-        [_naive_utc(as_of), inputs],
+        [naive_utc(as_of), inputs],
     )
     row = con.execute("select count(*) from quality.move_notice").fetchone()
     return int(row[0]) if row else 0
@@ -184,10 +185,6 @@ def stored_notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFr
     if not relation_exists(con, "quality", "move_notice_run"):
         return None
     run = con.execute("select as_of, inputs from quality.move_notice_run").fetchone()
-    if run is None or run[0] != _naive_utc(as_of) or run[1] != inputs_fingerprint(con):
+    if run is None or run[0] != naive_utc(as_of) or run[1] != inputs_fingerprint(con):
         return None
     return con.execute(f"select * from quality.move_notice {NOTICE_ORDER}").df()
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

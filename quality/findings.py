@@ -48,6 +48,11 @@ def clock(as_of: datetime | None) -> datetime:
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
 
 
+def naive_utc(moment: datetime) -> datetime:
+    """The moment as a naive UTC timestamp, as the warehouse stores times (naive: taken as UTC)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def clock_day(as_of: datetime) -> date:
     return clock(as_of).date()
 

@@ -9,10 +9,12 @@ not run leave their findings untouched. Everything happens in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 import pandas as pd
+
+from quality.findings import naive_utc
 
 HISTORY_DDL = """
 create table if not exists quality.issue_history (
@@ -42,10 +44,6 @@ class IssueCounts:
     open_total: int
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
 def update_history(
     con: duckdb.DuckDBPyConnection,
     findings: pd.DataFrame,
@@ -53,7 +51,7 @@ def update_history(
     as_of: datetime,
 ) -> IssueCounts:
     """Merge this run's findings into the history and rewrite `marts.dq_issue`, atomically."""
-    seen = _naive_utc(as_of)
+    seen = naive_utc(as_of)
     con.execute("create schema if not exists quality")
     con.execute("create schema if not exists marts")
     con.execute(HISTORY_DDL)

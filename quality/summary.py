@@ -6,9 +6,11 @@ timeliness: share with no open `late_*` finding; open findings in total, as erro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
+
+from quality.findings import naive_utc
 
 SUMMARY_SQL = """
 create or replace table marts.dq_state_summary as
@@ -72,7 +74,7 @@ order by states.state
 
 def write_state_summary(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
     """Rewrite `marts.dq_state_summary` (needs `cur_students` and `marts.dq_issue`); row count."""
-    moment = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
+    moment = naive_utc(as_of)
     con.execute("begin transaction")
     try:
         con.execute(SUMMARY_SQL, {"as_of": moment})
