@@ -12,20 +12,24 @@ can tell the difference (tested against a fresh normalisation).
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import duckdb
 
-from identity.features import INPUT_COLUMNS, build_features
+from identity.features import INPUT_COLUMNS, NICKNAMES_CSV, build_features
 from identity.sql import run, scalar
 
 TABLE = "record_features"
 FRESH = "fresh_features"
+NORMALISATION_FILES: tuple[Path, ...] = (
+    Path(__file__).resolve().parent / "features.py",
+    NICKNAMES_CSV,
+)
 
 
 def normalisation_digest() -> str:
-    """What the features of an unchanged input row depend on besides the row itself."""
-    from identity.fingerprint import NORMALISATION_FILES
-
+    """What the features of an unchanged input row depend on besides the row itself: the
+    normalisation code, the nickname table and DuckDB's version."""
     digest = hashlib.sha256(duckdb.__version__.encode())
     for path in NORMALISATION_FILES:
         digest.update(path.read_bytes())

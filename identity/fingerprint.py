@@ -9,19 +9,20 @@ normalising or hashing a million records.
 A run is not settled when the next identical run would still change something: records a
 "different" or "split" decision re-opens are rescored every run (their scored_at moves), a
 merge makes the records echoing the retired ID compare anew, a record that left the input
-leaves worklist rows to update, and a decision naming no known record keeps its own ID.
+leaves worklist rows to update, and a decision naming a record the input no longer holds is
+applied anew every run (one naming a record never seen is rejected before the run).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from pathlib import Path
 
 import duckdb
 
 from identity.decisions import Decision
-from identity.features import INPUT_COLUMNS, NICKNAMES_CSV
+from identity.feature_cache import normalisation_digest
+from identity.features import INPUT_COLUMNS
 from identity.sql import run, scalar
 
 TABLE = "run_state"
@@ -29,10 +30,6 @@ COLUMNS = "fingerprint varchar, records bigint"
 # Input columns no feature in `record_hash` derives from: a new `stamp` (a state re-sending a
 # student) is no change for identity, as it is none for the record hash.
 UNHASHED_INPUTS: tuple[str, ...] = ("stamp", "suffix", "birth_state")
-NORMALISATION_FILES: tuple[Path, ...] = (
-    Path(__file__).resolve().parent / "features.py",
-    NICKNAMES_CSV,
-)
 
 
 def compute(
@@ -51,10 +48,8 @@ def compute(
         f"select count(*), bit_xor(hash({columns})), sum(hash({columns})::hugeint) from {source}"
     ).fetchall()[0]
     digest = hashlib.sha256()
-    digest.update(f"{count}|{xor}|{total}|{model_version}|{duckdb.__version__}".encode())
+    digest.update(f"{count}|{xor}|{total}|{model_version}|{normalisation_digest()}".encode())
     digest.update("|".join(hashed_columns).encode())
-    for path in NORMALISATION_FILES:
-        digest.update(path.read_bytes())
     for d in decisions:
         digest.update(repr((d.decision_id, d.source, d.reason, d.decision)).encode())
     return digest.hexdigest(), int(count)

@@ -40,6 +40,7 @@ from identity.scope import (
     active_ids_of,
     affected,
     members_of,
+    register_keys,
     registry_of,
 )
 from identity.score import dirty_neighbourhood, no_pairs, score_pairs
@@ -233,26 +234,22 @@ def _known_records_only(con: duckdb.DuckDBPyConnection, found: DecisionSet) -> D
     """Reject the decisions that name a record neither in the input nor in the crosswalk (a
     typo in a key): honoured, such a key would become a cluster of its own and get a new ID on
     every run. The rejection names the file and line, not the key."""
-    keys = sorted({k for d in found.decisions for k in (d.key_l, d.key_r) if k})
+    keys = {k for d in found.decisions for k in (d.key_l, d.key_r) if k}
     if not keys:
         return found
-    con.register("__decision_keys", pd.DataFrame({"record_key": keys}, dtype="string"))
-    try:
-        known = {
-            key
-            for (key,) in con.execute(
-                f"""
-                select record_key from __decision_keys
-                where record_key in (
-                    select state || ':' || state_student_id
-                    from {WH}.{INPUT_SCHEMA}.{INPUT_RELATION}
-                )
-                or record_key in (select record_key from {WH}.identity.xwalk)
-                """
-            ).fetchall()
-        }
-    finally:
-        con.unregister("__decision_keys")
+    register_keys(con, "__named_keys", keys)
+    known = {
+        key
+        for (key,) in con.execute(
+            f"""
+            select record_key from __named_keys
+            where record_key in (
+                select state || ':' || state_student_id from {WH}.{INPUT_SCHEMA}.{INPUT_RELATION}
+            )
+            or record_key in (select record_key from {WH}.identity.xwalk)
+            """
+        ).fetchall()
+    }
     kept = DecisionSet(rejected=list(found.rejected))
     for d in found.decisions:
         if all(k in known for k in (d.key_l, d.key_r) if k):

@@ -23,25 +23,52 @@ from identity.sql import run, scalar
 FEATURES = "identity_features"
 
 
+def register_values(
+    con: duckdb.DuckDBPyConnection, name: str, column: str, values: Iterable[str]
+) -> None:
+    """A one-column temp table `name` (`column`) of the given values, each once."""
+    frame = pd.DataFrame({column: sorted(set(values))}, dtype="string")
+    con.register("__values_frame", frame)
+    try:
+        run(con, f"create or replace temp table {name} as select {column} from __values_frame")
+    finally:
+        con.unregister("__values_frame")
+
+
 def register_keys(con: duckdb.DuckDBPyConnection, name: str, keys: Iterable[str]) -> None:
     """A one-column temp table `name` (`record_key`) of the given keys."""
-    con.register("__keys_frame", pd.DataFrame({"record_key": sorted(set(keys))}, dtype="string"))
-    try:
-        run(con, f"create or replace temp table {name} as select record_key from __keys_frame")
-    finally:
-        con.unregister("__keys_frame")
+    register_values(con, name, "record_key", keys)
+
+
+def _active_xwalk(db: str) -> str:
+    """Every crosswalk row with `active_id`, the active ID its `msix_id` now means."""
+    return f"""(
+        select x.record_key, x.msix_id, coalesce(n.resolved_to, x.msix_id) as active_id
+        from {db}.identity.xwalk as x
+        left join {db}.identity.national_ids as n on n.msix_id = x.msix_id
+    )"""
+
+
+def _members_sql(db: str, ids: str) -> str:
+    """(record_key, active_id) of every crosswalk row carrying an ID of the relation `ids`
+    (column `msix_id`) or an ID retired into one of them."""
+    return f"""
+        with ids as (
+            select msix_id from {db}.identity.national_ids
+            where resolved_to in (select msix_id from {ids})
+            union select msix_id from {ids}
+        )
+        select record_key, active_id from {_active_xwalk(db)}
+        where msix_id in (select msix_id from ids)
+    """
 
 
 def active_ids_of(con: duckdb.DuckDBPyConnection, db: str, keys: Iterable[str]) -> dict[str, str]:
     """Record key -> the active ID its crosswalk row means, for the given keys that have one."""
     register_keys(con, "__lookup_keys", keys)
     rows = con.execute(
-        f"""
-        select x.record_key, coalesce(n.resolved_to, x.msix_id)
-        from {db}.identity.xwalk as x
-        left join {db}.identity.national_ids as n on n.msix_id = x.msix_id
-        where x.record_key in (select record_key from __lookup_keys)
-        """
+        f"select record_key, active_id from {_active_xwalk(db)} "
+        "where record_key in (select record_key from __lookup_keys)"
     ).fetchall()
     return dict(rows)
 
@@ -50,14 +77,11 @@ def registry_of(
     con: duckdb.DuckDBPyConnection, db: str, ids: Iterable[str]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(ID -> active ID it means, ID -> anchor key) for the given IDs found in the registry."""
-    con.register("__ids_frame", pd.DataFrame({"msix_id": sorted(set(ids))}, dtype="string"))
-    try:
-        rows = con.execute(
-            f"select msix_id, resolved_to, anchor_key from {db}.identity.national_ids "
-            "where msix_id in (select msix_id from __ids_frame)"
-        ).fetchall()
-    finally:
-        con.unregister("__ids_frame")
+    register_values(con, "__registry_ids", "msix_id", ids)
+    rows = con.execute(
+        f"select msix_id, resolved_to, anchor_key from {db}.identity.national_ids "
+        "where msix_id in (select msix_id from __registry_ids)"
+    ).fetchall()
     return {i: r for i, r, _ in rows}, {i: a for i, _, a in rows}
 
 
@@ -65,24 +89,10 @@ def members_of(
     con: duckdb.DuckDBPyConnection, db: str, active_ids: Iterable[str]
 ) -> dict[str, list[str]]:
     """Active ID -> the record keys that carried it last run, for the given IDs."""
-    con.register("__ids_frame", pd.DataFrame({"msix_id": sorted(set(active_ids))}, dtype="string"))
-    try:
-        rows = con.execute(
-            f"""
-            with ids as (
-                select msix_id from {db}.identity.national_ids
-                where resolved_to in (select msix_id from __ids_frame)
-                union select msix_id from __ids_frame
-            )
-            select x.record_key, coalesce(n.resolved_to, x.msix_id)
-            from {db}.identity.xwalk as x
-            left join {db}.identity.national_ids as n on n.msix_id = x.msix_id
-            where x.msix_id in (select msix_id from ids)
-            order by x.record_key
-            """
-        ).fetchall()
-    finally:
-        con.unregister("__ids_frame")
+    register_values(con, "__member_ids", "msix_id", active_ids)
+    rows = con.execute(
+        f"select * from ({_members_sql(db, '__member_ids')}) order by record_key"
+    ).fetchall()
     members: dict[str, list[str]] = {}
     for key, msix_id in rows:
         members.setdefault(msix_id, []).append(key)
@@ -132,22 +142,16 @@ def affected(
     run(
         con,
         f"""
+        create or replace temp table seed_ids as
+        select distinct active_id as msix_id from {_active_xwalk(db)}
+        where record_key in (select record_key from seeds)
+        """,
+    )
+    run(
+        con,
+        f"""
         create or replace temp table affected_prev as
-        with seed_ids as (
-            select distinct coalesce(n.resolved_to, x.msix_id) as msix_id
-            from {db}.identity.xwalk as x
-            left join {db}.identity.national_ids as n on n.msix_id = x.msix_id
-            where x.record_key in (select record_key from seeds)
-        ),
-        ids as (
-            select msix_id from {db}.identity.national_ids
-            where resolved_to in (select msix_id from seed_ids)
-            union select msix_id from seed_ids
-        )
-        select x.record_key, coalesce(n.resolved_to, x.msix_id) as prev_id
-        from {db}.identity.xwalk as x
-        left join {db}.identity.national_ids as n on n.msix_id = x.msix_id
-        where x.msix_id in (select msix_id from ids)
+        select record_key, active_id as prev_id from ({_members_sql(db, "seed_ids")})
         """,
     )
     run(
@@ -174,19 +178,14 @@ class IssuedIds:
         self._empty = not scalar(con, f"select count(*) from {db}.identity.national_ids")
         # an empty registry (a first run) has issued nothing: no ID needs looking up
         self._checked = set() if self._empty else {candidate_id(a) for a in anchors}
-        con.register(
-            "__candidates", pd.DataFrame({"msix_id": sorted(self._checked)}, dtype="string")
-        )
-        try:
-            self._known = {
-                r[0]
-                for r in con.execute(
-                    f"select msix_id from {db}.identity.national_ids "
-                    "where msix_id in (select msix_id from __candidates)"
-                ).fetchall()
-            }
-        finally:
-            con.unregister("__candidates")
+        register_values(con, "__candidates", "msix_id", self._checked)
+        self._known = {
+            r[0]
+            for r in con.execute(
+                f"select msix_id from {db}.identity.national_ids "
+                "where msix_id in (select msix_id from __candidates)"
+            ).fetchall()
+        }
 
     def __contains__(self, value: object) -> bool:
         if self._empty or not isinstance(value, str):
