@@ -108,9 +108,7 @@ def discover(landing: Path, warehouse: Path, states: list[str] | None = None) ->
     with session(warehouse, read_only=True) as con:
         try:
             known = set(con.execute("select file_name, checksum from raw.load_manifest").fetchall())
-            unchanged = manifest.unchanged_paths(
-                con, {p: manifest.stat_of(p, landing) for p in paths}
-            )
+            unchanged = manifest.unchanged_paths(con, manifest.stats_of(paths, landing))
         except duckdb.CatalogException:
             return paths
     return [p for p in paths if p not in unchanged and (p.name, manifest.checksum(p)) not in known]
@@ -143,7 +141,7 @@ def _ingest_all(
     `unchanged` without being read; the others are checked and loaded (`_ingest_changed`),
     then the index remembers them. Their stat is taken before their bytes are read, so a file
     rewritten during the run is read again by the next run."""
-    stats = {path: manifest.stat_of(path, landing) for path in paths}
+    stats = manifest.stats_of(paths, landing)
     unchanged = manifest.unchanged_paths(con, stats)
     checked = _ingest_changed(con, [p for p in paths if p not in unchanged], landing, layouts)
     manifest.remember(

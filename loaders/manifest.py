@@ -137,6 +137,11 @@ def stat_of(path: Path, landing: Path) -> FileStat:
     return FileStat(path.relative_to(landing).as_posix(), info.st_size, info.st_mtime_ns)
 
 
+def stats_of(paths: list[Path], landing: Path) -> dict[Path, FileStat]:
+    """Every path's stat (see `stat_of`)."""
+    return {path: stat_of(path, landing) for path in paths}
+
+
 def unchanged_paths(con: duckdb.DuckDBPyConnection, stats: dict[Path, FileStat]) -> set[Path]:
     """The files whose size and mtime match their row, written well after that mtime, and
     whose name and checksum the manifest holds."""
