@@ -296,3 +296,27 @@ def test_a_decision_naming_an_unknown_record_is_rejected_not_issued_an_id(resolv
     issued = query(resolved, "select msix_id from identity.national_ids")
     assert len(issued) == issued_before + 1  # the real "different" splits the twins once
     assert "TX:T99" not in xwalk(resolved) and ids.keys() == xwalk(resolved).keys()
+
+
+def test_triplets_keep_three_ids_and_sex_x_links(tmp_path: Path) -> None:
+    """Three children of one birth (one of them sex X), each recorded in two states: three IDs,
+    one per child, never merged by the shared birth date and parents."""
+    warehouse = tmp_path / "wh" / "msix.duckdb"
+    triplets = {"birth_date": dt.date(2013, 4, 2), "multiple_birth": True}
+    records = [
+        *base_records(),
+        record("TX", "T30", "Lucía", sex="F", **triplets),
+        record("TX", "T31", "Mateo", **triplets),
+        record("TX", "T32", "Alex", sex="X", **triplets),
+        record("CA", "C30", "LUCIA", sex="F", **{**triplets, "multiple_birth": None}),
+        record("CA", "C31", "MATEO", **{**triplets, "multiple_birth": None}),
+        record("CA", "C32", "ALEX", sex="X", **{**triplets, "multiple_birth": None}),
+    ]
+    write_input(warehouse, pd.DataFrame(records))
+    resolve(get_settings(warehouse=warehouse), run_date=dt.datetime(2026, 3, 3))
+    ids = xwalk(warehouse)
+    assert ids["TX:T30"] == ids["CA:C30"]
+    assert ids["TX:T31"] == ids["CA:C31"]
+    assert ids["TX:T32"] == ids["CA:C32"]
+    assert len({ids["TX:T30"], ids["TX:T31"], ids["TX:T32"]}) == 3
+    assert len(set(ids.values())) == 9
