@@ -9,8 +9,9 @@
     - identical rows (the same file twice, or the same record twice in one submission) count once:
       one row per natural key, the first by load and line.
 
-    Incremental by state record (incremental_records.sql): a delta rebuilds only the records it
-    touches. The calling model sets `{{ incremental_records_config(raw_table) }}`.
+    Incremental by state record (incremental_records.sql, rule 'latest_list'): a delta rebuilds
+    only the records whose current rows it changes, from their new rows. The calling model sets
+    `{{ incremental_records_config(raw_table, 'latest_list') }}`.
 -#}
 {% macro current_child_records(child_model, key_columns, key_name) %}
 
@@ -18,8 +19,7 @@ with
 
 child_rows as (
 
-    select * from {{ ref(child_model) }} as child_source
-    {{ incremental_records_filter('child_source') }}
+    {{ incremental_records_rows(ref(child_model)) }}
 
 ),
 
@@ -31,7 +31,7 @@ last_deletions as (
         max(stamp) as deleted_at
 
     from {{ ref('stg_students') }} as student_source
-    {{ incremental_records_filter('student_source') }}
+    {{ incremental_records_filter('student_source', 'rebuilt') }}
     {{ 'and' if is_incremental() else 'where' }} student_source.is_deletion
     group by state, state_student_id
 
@@ -40,14 +40,13 @@ last_deletions as (
 latest_submissions as (
 
     -- read from the model, not from child_rows: a second reader of child_rows would make
-    -- DuckDB materialize every column of it (about a quarter of the build time)
+    -- DuckDB materialize every column of it (about a quarter of a full build's time)
     select
         state,
         state_student_id,
         max(stamp) as stamp
 
-    from {{ ref(child_model) }} as submission_source
-    {{ incremental_records_filter('submission_source') }}
+    from ({{ incremental_records_rows(ref(child_model)) }}) as submission_source
     group by state, state_student_id
 
 ),

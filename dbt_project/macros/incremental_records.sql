@@ -1,56 +1,183 @@
 {#-
-    Incremental "current record" models (int_*_current, int_student_records_latest) kept correct
-    under deltas, deletes, late files and duplicates, by state record: a build after the first
-    recomputes every (state, state_student_id) whose student or child-record rows arrived in a
-    file not seen by the last build (any stamp: a late older file can still change what counts),
-    and only those. Every row of such a record is deleted and rebuilt from its whole history, so
-    the result is what a full rebuild gives (each row depends only on its own record's history).
+    Incremental "current record" models (int_*_current, int_student_records_latest,
+    int_eligibility_periods) kept correct under deltas, deletes, late files and duplicates, by
+    state record. A build after the first looks at the files not seen by the last build (any
+    stamp: a late older file can still change what counts) and the (state, state_student_id)
+    records they carry; each row depends only on its own record's history, so rebuilding those
+    records gives what a full rebuild gives.
 
-    Bookkeeping tables beside the model (incremental_children.sql):
-      intermediate.<model>__loads_seen   load_ids the last build had read
-      intermediate.<model>__affected     (state, state_student_id) to rebuild in this build
+    `rule` says how much of a record's history the rebuild has to read:
+
+    - 'latest_version' (int_student_records_latest: the row with the latest stamp, then load,
+      then line) and 'latest_list' (int_*_current, current_child_records.sql: the rows of the
+      latest stamp that carried rows of the type, unless a later `D` of the student retracted
+      them; one row per natural key, the first by load and line) keep the built row(s) of a
+      record whose new rows are all older than its built stamp (and, for lists, no new `D` at or
+      after it), and leave a record with neither built nor new rows of the type empty: what
+      counts has not changed. Every other touched record is deleted and rebuilt
+      from its new rows alone, plus, when a new row has exactly the built stamp, the earlier rows
+      of that stamp (the tie-breaks need them). That is exact: the rows of the new latest stamp
+      are all new rows when it is newer than the built one, and a retraction hides the list
+      whatever older rows there are. So a delta reads the new files' rows, not the raw tables'
+      whole history (which took most of the staging phase at national scale).
+    - '' (int_eligibility_periods, which reads the two models above): every touched record is
+      deleted and rebuilt from those models.
+
+    Bookkeeping tables beside the model (intermediate.<model>__...):
+      loads_seen   load_ids the last build had read (this build adds new_loads at its end)
+      new_loads    load_ids of the raw tables read that the last build had not seen
+      affected     (state, state_student_id) the new loads carry
+      rebuilt      for a rule: the affected records deleted and rebuilt, with `tied_stamp`
+                   (the built stamp when a new row has exactly that stamp)
 -#}
 
-{% macro incremental_records_config(raw_table) %}
+{% macro incremental_records_config(raw_table, rule='') %}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ incremental_records_pre_hook(this, '" ~ raw_table ~ "') }}",
-        post_hook="{{ incremental_children_post_hook(this, '" ~ raw_table ~ "') }}"
+        pre_hook="{{ incremental_records_pre_hook(this, '" ~ raw_table ~ "', '" ~ rule ~ "') }}",
+        post_hook="{{ incremental_records_post_hook(this) }}"
     ) }}
 {% endmacro %}
 
-{% macro incremental_records_pre_hook(this_relation, raw_table) %}
-    {%- if is_incremental() %}
+{% macro incremental_records_pre_hook(this_relation, raw_table, rule) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    {%- if is_incremental() %}
     -- no record of the loads seen (a table built before this bookkeeping): every load is new
     create table if not exists {{ prefix }}loads_seen (load_id varchar);
+    {%- else %}
+    -- a full build reads every load
+    create or replace table {{ prefix }}loads_seen (load_id varchar);
+    {%- endif %}
+
+    create or replace table {{ prefix }}new_loads as
+    {%- for table in raw_tables_read(raw_table) %}
+    select load_id from {{ source('raw', table) }}
+    {{ 'union' if not loop.last }}
+    {%- endfor %}
+    except
+    select load_id from {{ prefix }}loads_seen;
+
+    {%- if is_incremental() %}
 
     create or replace table {{ prefix }}affected as
     with
-    {{ changed_records_ctes(prefix, raw_table) }}
+    {{ changed_records_ctes(prefix, raw_table, loads_available=prefix ~ 'new_loads') }}
     select state, state_student_id from changed_records;
+
+    {%- if rule %}
+
+    {{ rebuilt_records(this_relation, prefix, raw_table, rule) }};
+
+    delete from {{ this_relation }} as built
+    where exists (
+        select 1 from {{ prefix }}rebuilt as rebuilt
+        where rebuilt.state = built.state and rebuilt.state_student_id = built.state_student_id
+    );
+    {%- else %}
 
     delete from {{ this_relation }} as built
     where exists (
         select 1 from {{ prefix }}affected as affected
         where affected.state = built.state and affected.state_student_id = built.state_student_id
     );
+    {%- endif %}
+    {%- endif %}
+{% endmacro %}
+
+{#- The affected records whose built rows can change (see the rule above), with tied_stamp. -#}
+{% macro rebuilt_records(this_relation, prefix, raw_table, rule) %}
+    {%- set new_rows = 'where load_id in (select new_loads.load_id from ' ~ prefix ~ 'new_loads as new_loads)' %}
+    create or replace table {{ prefix }}rebuilt as
+    with
+    built as (
+        select built_rows.state, built_rows.state_student_id, max(built_rows.stamp) as stamp
+        from {{ this_relation }} as built_rows
+        where exists (
+            select 1 from {{ prefix }}affected as affected
+            where affected.state = built_rows.state and affected.state_student_id = built_rows.state_student_id
+        )
+        group by built_rows.state, built_rows.state_student_id
+    ),
+    arrived as (
+        select state, state_student_id, max(stamp) as stamp
+        from {{ source('raw', raw_table) }}
+        {{ new_rows }}
+        group by state, state_student_id
+    ),
+    retracted as (
+        {%- if rule == 'latest_list' %}
+        select state, state_student_id, max(stamp) as stamp
+        from {{ source('raw', 'students') }}
+        {{ new_rows }} and action = 'D'
+        group by state, state_student_id
+        {%- else %}
+        select null::varchar as state, null::varchar as state_student_id, null::timestamp as stamp
+        where false
+        {%- endif %}
+    )
+    select
+        affected.state,
+        affected.state_student_id,
+        case when arrived.stamp = built.stamp then built.stamp end as tied_stamp
+    from {{ prefix }}affected as affected
+    left join built
+        on affected.state = built.state and affected.state_student_id = built.state_student_id
+    left join arrived
+        on affected.state = arrived.state and affected.state_student_id = arrived.state_student_id
+    left join retracted
+        on affected.state = retracted.state and affected.state_student_id = retracted.state_student_id
+    -- the others keep what they have: built rows with every new row older and no new
+    -- retraction at or after them, or no built rows and no new rows of the type
+    where
+        case
+            when built.stamp is null then arrived.stamp is not null
+            else coalesce(arrived.stamp >= built.stamp, false) or coalesce(retracted.stamp >= built.stamp, false)
+        end
+{%- endmacro %}
+
+{% macro incremental_records_post_hook(this_relation) %}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    insert into {{ prefix }}loads_seen select load_id from {{ prefix }}new_loads
+{%- endmacro %}
+
+{#- The rows of `relation` (a staging model) a build reads: in an incremental build with a
+    rule, the new loads' rows of the rebuilt records and their earlier rows of a tied stamp;
+    else everything (a unit test has no `this`). -#}
+{% macro incremental_records_rows(relation) %}
+    {%- if this is not none and is_incremental() %}
+    {%- set prefix = incremental_children_bookkeeping(this.identifier) %}
+    select new_rows.* from {{ relation }} as new_rows
+    where
+        new_rows.load_id in (select new_loads.load_id from {{ prefix }}new_loads as new_loads)
+        and exists (
+            select 1 from {{ prefix }}rebuilt as rebuilt
+            where rebuilt.state = new_rows.state and rebuilt.state_student_id = new_rows.state_student_id
+        )
+    union all
+    select tied_rows.* from {{ relation }} as tied_rows
+    inner join {{ prefix }}rebuilt as rebuilt
+        on
+            tied_rows.state = rebuilt.state
+            and tied_rows.state_student_id = rebuilt.state_student_id
+            and tied_rows.stamp = rebuilt.tied_stamp
+    where tied_rows.load_id not in (select new_loads.load_id from {{ prefix }}new_loads as new_loads)
     {%- else %}
-    select 1
+    select * from {{ relation }}
     {%- endif %}
 {% endmacro %}
 
 {#- The model's filter on rows aliased `relation_alias`: in an incremental build only the
-    affected state records (a unit test, which has no `this`, reads everything). -#}
-{% macro incremental_records_filter(relation_alias) %}
+    records `records` names ('affected' or 'rebuilt'; a unit test, which has no `this`, reads
+    everything). -#}
+{% macro incremental_records_filter(relation_alias, records='affected') %}
     {%- if this is not none and is_incremental() %}
     where exists (
-        select 1 from {{ incremental_children_bookkeeping(this.identifier) }}affected as affected
+        select 1 from {{ incremental_children_bookkeeping(this.identifier) }}{{ records }} as records
         where
-            affected.state = {{ relation_alias }}.state
-            and affected.state_student_id = {{ relation_alias }}.state_student_id
+            records.state = {{ relation_alias }}.state
+            and records.state_student_id = {{ relation_alias }}.state_student_id
     )
     {%- endif %}
 {% endmacro %}
@@ -74,7 +201,6 @@
         post_hook="{{ incremental_identities_post_hook(this, '" ~ raw_tables ~ "', '" ~ as_of_rule ~ "') }}"
     ) }}
 {% endmacro %}
-
 {% macro incremental_identities_pre_hook(this_relation, raw_tables, as_of_rule) %}
     {%- if is_incremental() %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}

@@ -1,4 +1,4 @@
-{{ incremental_records_config('assessments') }}
+{{ incremental_records_config('assessments', 'latest_list') }}
 
 {{ current_child_records(
     'stg_assessments',

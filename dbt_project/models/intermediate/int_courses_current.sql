@@ -1,4 +1,4 @@
-{{ incremental_records_config('courses') }}
+{{ incremental_records_config('courses', 'latest_list') }}
 
 {{ current_child_records(
     'stg_courses',

@@ -1,15 +1,15 @@
 -- One row per (state, state_student_id) ever received: the version with the latest stamp,
 -- whatever order the files arrived in. A `D` as the latest version marks the record deleted.
--- Incremental: a delta rebuilds only the state records it touches (incremental_records.sql).
+-- Incremental (incremental_records.sql, rule 'latest_version'): a delta rebuilds only the state
+-- records whose latest version it changes, from their new rows.
 
-{{ incremental_records_config('students') }}
+{{ incremental_records_config('students', 'latest_version') }}
 
 with
 
 student_rows as (
 
-    select student_source.* from {{ ref('stg_students') }} as student_source
-    {{ incremental_records_filter('student_source') }}
+    {{ incremental_records_rows(ref('stg_students')) }}
 
 ),
 
