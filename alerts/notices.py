@@ -165,12 +165,28 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0]) if row else ""
 
 
-def store_notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
-    """Compute the notices (needs `prepare`) and keep them for send_alerts; the row count."""
+def store_notices(con: duckdb.DuckDBPyConnection, as_of: datetime, scoped: bool = False) -> int:
+    """Compute the notices (needs `prepare`) and keep them for send_alerts; the row count.
+
+    `scoped` (an incremental run, quality/scope.py): the `cur_*` relations hold the children
+    in scope only; their notices are computed and the previous run's notices of every other
+    child are kept (the scope holds every child whose events entered or left the window).
+    """
     inputs = inputs_fingerprint(con)
     # the run row goes last: a step that dies half-way leaves no row, so send_alerts computes
     con.execute("drop table if exists quality.move_notice_run")
-    con.execute(f"create or replace table quality.move_notice as {NOTICES_SQL}")
+    if scoped:
+        con.execute(
+            "create or replace temp table kept_notices as select m.* "
+            "from quality.move_notice as m anti join scope_ids as i on m.msix_id = i.msix_id"
+        )
+        con.execute(
+            f"create or replace table quality.move_notice as {NOTICES_SQL} "
+            "union all select * from kept_notices"
+        )
+        con.execute("drop table kept_notices")
+    else:
+        con.execute(f"create or replace table quality.move_notice as {NOTICES_SQL}")
     con.execute(
         "create table quality.move_notice_run as "
         "select ?::timestamp as as_of, ?::varchar as inputs",

@@ -4,13 +4,16 @@
 calendar `marts.dim_date` when it exists); `evaluate_rules` runs every rule
 whose inputs exist and returns one frame of findings with a stable `issue_id`: a hash of the
 rule, the state that must act, the child's state ID (or national ID) and the subject key,
-so the same finding keeps its ID across runs while its detail may change.
+so the same finding keeps its ID across runs while its detail may change. After an earlier
+evaluation it evaluates the per-child rules only for the records in scope and keeps the
+other children's findings (quality/scope.py); `incremental=False` evaluates everything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -18,6 +21,9 @@ import pandas as pd
 from msix.db import relation_exists
 from quality.calendar import term_end_frame, working_day_frame
 from quality.registry import BASE_RELATIONS, RULE_COLUMNS, RULES, RULES_DIR, Rule
+
+if TYPE_CHECKING:
+    from quality.scope import Scope
 
 FINDING_COLUMNS = (
     "issue_id",
@@ -39,6 +45,9 @@ class Evaluation:
     findings: pd.DataFrame
     evaluated: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    # an incremental evaluation's scope (None: every record was evaluated), and why not
+    scope: Scope | None = None
+    mode: str = "full"
 
 
 def clock(as_of: datetime | None) -> datetime:
@@ -61,11 +70,20 @@ def _missing(con: duckdb.DuckDBPyConnection, relations: tuple[str, ...]) -> list
     return [r for r in relations if not relation_exists(con, *r.split(".", 1))]
 
 
-def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
+def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime, scoped: bool = False) -> list[str]:
     """Set the clock variables, write the calendar relations, create the `cur_*` relations.
 
+    `scoped`: the `raw_*` views hold only the records of `scope_keys` (quality.scope.plan).
     Returns the base relations that are missing (then no rule can run).
     """
+    missing = set_clock(con, as_of)
+    if not missing:
+        create_current(con, scoped)
+    return missing
+
+
+def set_clock(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
+    """The clock variables and calendar relations; the base relations that are missing."""
     moment = clock(as_of)
     con.execute(f"set variable as_of = date '{moment.date().isoformat()}'")
     stamp = moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
@@ -75,10 +93,15 @@ def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
     con.register("term_ends_frame", term_end_frame())
     con.execute("create or replace table quality.term_end as select * from term_ends_frame")
     con.unregister("term_ends_frame")
-    missing = _missing(con, BASE_RELATIONS)
-    if not missing:
-        con.execute((RULES_DIR / "_current.sql").read_text(encoding="utf-8"))
-    return missing
+    return _missing(con, BASE_RELATIONS)
+
+
+def create_current(con: duckdb.DuckDBPyConnection, scoped: bool) -> None:
+    """The `raw_*` views (whole or scoped) and the `cur_*` relations of `rules/_current.sql`."""
+    from quality.scope import create_raw_views
+
+    create_raw_views(con, scoped)
+    con.execute((RULES_DIR / "_current.sql").read_text(encoding="utf-8"))
 
 
 def write_working_days(con: duckdb.DuckDBPyConnection) -> str:
@@ -158,14 +181,31 @@ def _with_district(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> pd
 
 
 def evaluate_rules(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, rules: tuple[Rule, ...] = RULES
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    rules: tuple[Rule, ...] = RULES,
+    incremental: bool = True,
 ) -> Evaluation:
-    """Run every rule whose inputs exist; findings in FINDING_COLUMNS order."""
-    missing_base = prepare(con, as_of)
+    """Run every rule whose inputs exist; findings in FINDING_COLUMNS order.
+
+    With `incremental` and every rule, after an earlier evaluation (quality.scope.plan): the
+    per-child rules run on the records in scope and the previous findings of the other
+    children are kept, the same findings as evaluating everything.
+    """
+    from quality import scope as scoping
+
+    missing_base = set_clock(con, as_of)
     evaluation = Evaluation(pd.DataFrame(columns=list(FINDING_COLUMNS)))
     if missing_base:
         evaluation.skipped = {r.name: "missing " + ", ".join(missing_base) for r in rules}
         return evaluation
+    if incremental and rules == RULES:
+        evaluation.scope, evaluation.mode = scoping.plan(con, clock(as_of))
+    else:
+        scoping.forget(con)
+        evaluation.mode = "full evaluation asked for"
+    create_current(con, evaluation.scope is not None)
+    scoping.update_current_students(con, evaluation.scope is not None)
     frames = []
     for rule in rules:
         missing = _missing(con, rule.needs)
@@ -177,4 +217,13 @@ def evaluate_rules(
     frames = [f for f in frames if not f.empty]
     if frames:
         evaluation.findings = _with_district(con, pd.concat(frames, ignore_index=True))
+    if evaluation.scope is not None:
+        kept = con.execute(scoping.kept_findings_sql(", ".join(FINDING_COLUMNS))).df()
+        evaluation.findings = (
+            pd.concat(
+                [f for f in (evaluation.findings, kept) if not f.empty], ignore_index=True
+            ).sort_values(["rule", "state", "issue_id"], ignore_index=True)
+            if not kept.empty
+            else evaluation.findings
+        )
     return evaluation

@@ -4,6 +4,7 @@ Every rule file is one `select` returning the same columns, `RULE_COLUMNS`: the 
 must act, the child (`msix_id` and/or `state_student_id`), a `subject_key` naming what the
 finding is about inside the child's record (a school and date, a field, a COE) and a
 `detail` for the coordinator. The rule SQL reads the `cur_*` relations of `rules/_current.sql`,
+the `raw_*` views of the raw tables (whole, or the records in scope of an incremental run),
 `quality.working_day`, `quality.term_end` and the marts, with `getvariable('as_of')` (DATE)
 and `getvariable('as_of_ts')` (TIMESTAMP) as the only clock.
 """
@@ -41,6 +42,9 @@ class Rule:
     description: str
     resolution: str
     needs: tuple[str, ...] = ()
+    # True: each finding depends on one child's records only (an incremental run evaluates it
+    # for the children in scope, quality/scope.py); False: evaluated whole on every run.
+    per_child: bool = True
 
     @property
     def sql_path(self) -> Path:
@@ -163,6 +167,7 @@ RULES: tuple[Rule, ...] = (
         "A near match has waited for a decision for more than 10 working days.",
         "Decide the pair in the near-match worklist (same child or different children).",
         needs=("marts.near_match_worklist", "identity.near_matches"),
+        per_child=False,
     ),
 )
 

@@ -13,6 +13,7 @@ beginning and overlaps the rules, which spend their time inside DuckDB.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from msix.logs import get_logger
 from msix.settings import Settings
 from quality.findings import clock, evaluate_rules
 from quality.issues import update_history
+from quality.scope import per_child_rule_names, save_state
 from quality.suites import (
     import_in_background,
     load_suites,
@@ -47,6 +49,7 @@ class QualityReport:
     changed: int = 0
     resolved: int = 0
     open_total: int = 0
+    scope_records: int = -1  # records evaluated again by an incremental run; -1: every record
     skipped: dict[str, str] = field(default_factory=dict)
     failed_suites: list[str] = field(default_factory=list)
 
@@ -59,6 +62,7 @@ class QualityReport:
             "changed": self.changed,
             "resolved": self.resolved,
             "open": self.open_total,
+            "scope_records": self.scope_records,
         }
 
     def notes(self) -> list[str]:
@@ -77,7 +81,8 @@ def run_quality(settings: Settings, as_of: datetime | None = None) -> QualityRep
     with session(settings.warehouse, read_only=True) as reader:
         batches = read_batches(reader, specs)
     with session(settings.warehouse) as con:
-        publish_findings(con, moment, report)
+        # MSIX_QUALITY_FULL=1: evaluate every record (the incremental run gives the same rows)
+        publish_findings(con, moment, report, os.environ.get("MSIX_QUALITY_FULL", "") != "1")
     importing.join()
     outcomes = validate(batches, settings.artifacts_dir / "data_docs")
     report.suites = len({b.spec.name for b in batches})
@@ -90,19 +95,31 @@ def run_quality(settings: Settings, as_of: datetime | None = None) -> QualityRep
 
 
 def publish_findings(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, report: QualityReport | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    report: QualityReport | None = None,
+    incremental: bool = True,
 ) -> QualityReport:
-    """Evaluate the rules, merge into the history and `marts.dq_issue`, write the summary."""
+    """Evaluate the rules, merge into the history and `marts.dq_issue`, write the summary.
+
+    Incremental after an earlier run (quality/scope.py), the same rows as `incremental=False`.
+    """
     report = report or QualityReport()
-    evaluation = evaluate_rules(con, as_of)
+    evaluation = evaluate_rules(con, as_of, incremental=incremental)
     report.rules_evaluated = len(evaluation.evaluated)
     report.skipped = evaluation.skipped
+    if evaluation.scope is not None:
+        report.scope_records = evaluation.scope.records
+    log.info("quality: %s", evaluation.mode)
     counts = update_history(con, evaluation.findings, evaluation.evaluated, as_of)
     report.opened, report.changed = counts.opened, counts.changed
     report.resolved, report.open_total = counts.resolved, counts.open_total
     if evaluation.evaluated:
         write_state_summary(con, as_of)
-        store_notices(con, as_of)  # while the cur_* relations exist, for send_alerts
+        # while the cur_* relations exist, for send_alerts
+        store_notices(con, as_of, scoped=evaluation.scope is not None)
+        if not set(per_child_rule_names()) - set(evaluation.evaluated):
+            save_state(con, as_of)  # last: the next run may then be incremental
     return report
 
 

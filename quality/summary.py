@@ -16,7 +16,7 @@ SUMMARY_SQL = """
 create or replace table marts.dq_state_summary as
 with students as (
     select state, count(*) as students
-    from cur_students
+    from quality.current_student
     group by state
 ),
 
@@ -42,7 +42,9 @@ per_state as (
 ),
 
 rules_json as (
-    select state, json_group_object(rule, findings) as open_by_rule
+    -- a JSON object with the rules in name order (json_group_object's order follows the rows)
+    select state, '{' || string_agg(to_json(rule) || ':' || findings, ',' order by rule) || '}'
+        as open_by_rule
     from by_rule
     group by state
 ),
@@ -73,7 +75,8 @@ order by states.state
 
 
 def write_state_summary(con: duckdb.DuckDBPyConnection, as_of: datetime) -> int:
-    """Rewrite `marts.dq_state_summary` (needs `cur_students` and `marts.dq_issue`); row count."""
+    """Rewrite `marts.dq_state_summary` (needs `quality.current_student`, the keys of
+    `cur_students` kept by quality.scope.update_current_students, and `marts.dq_issue`)."""
     moment = naive_utc(as_of)
     con.execute("begin transaction")
     try:

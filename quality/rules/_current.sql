@@ -1,15 +1,18 @@
--- The current record of every (state, state_student_id) as of the run clock, read from raw.*.
--- A submission stamped after `as_of_ts` does not exist yet for this run (so a rerun with an
--- older clock gives the older answer). The latest student row wins; a retraction (action D)
--- drops the student. Child records are replaced per student: the rows of the latest
--- submission that carried that record type for the student are the current ones.
+-- The current record of every (state, state_student_id) as of the run clock, read from the
+-- raw_* views: raw.* whole, or in an incremental run only the records in scope (the children
+-- whose inputs changed or whose clock-driven condition the new clock crossed, and every
+-- record linked to them; quality/scope.py). A submission stamped after `as_of_ts` does not
+-- exist yet for this run (so a rerun with an older clock gives the older answer). The latest
+-- student row wins; a retraction (action D) drops the student. Child records are replaced per
+-- student: the rows of the latest submission that carried that record type for the student
+-- are the current ones.
 -- `national_id` is the child's msix_id from the identity crosswalk; `msix_id` stays the
 -- value the state echoed in its file.
--- cur_students, cur_enrollments and departures, which several rules read, are temp tables
--- built once per run, with the columns the rules and notices read (copying every column,
--- names of parents and the `extra` JSON included, took as long as finding the rows). cur_moves
--- and cur_courses stay views, cheaper than copying raw.courses. A rule that needs another
--- column adds it here.
+-- cur_students, cur_moves, cur_enrollments, cur_courses and departures, which several rules
+-- read, are temp tables built once per run, with the columns the rules and notices read
+-- (copying every column, names of parents and the `extra` JSON included, took as long as
+-- finding the rows; as views, the current rows were found again by every reader). A rule
+-- that needs another column adds it here.
 
 create or replace temp table cur_students as
 with submitted as (
@@ -27,7 +30,7 @@ with submitted as (
         sex,
         birth_date,
         multiple_birth
-    from raw.students
+    from raw_students
     where stamp <= getvariable('as_of_ts')
 ),
 
@@ -63,7 +66,16 @@ from latest
 inner join cur_students as students
     on latest.state = students.state and latest.state_student_id = students.state_student_id;
 
-create or replace temp view cur_moves as select * from current_child_rows('raw.moves');
+create or replace temp table cur_moves as
+select
+    state,
+    state_student_id,
+    national_id,
+    qad,
+    lqm_date,
+    move_to_state,
+    eligibility_expiration_date
+from current_child_rows('raw_moves');
 
 create or replace temp table cur_enrollments as
 select
@@ -80,16 +92,30 @@ select
     lep,
     iep,
     pfs
-from current_child_rows('raw.enrollments');
+from current_child_rows('raw_enrollments');
 
-create or replace temp view cur_courses as select * from current_child_rows('raw.courses');
+create or replace temp table cur_courses as
+select
+    state,
+    state_student_id,
+    national_id,
+    school_id,
+    school_year,
+    term_type,
+    course_title,
+    course_section,
+    credits_attempted,
+    credits_granted,
+    in_progress,
+    grade_to_date
+from current_child_rows('raw_courses');
 
 -- A departure: a state records a qualifying move whose destination is another state.
 -- The notice date is the first submission that carried it. A table: three readers.
 create or replace temp table departures as
 with first_stamps as (
     select state, state_student_id, qad, move_to_state, min(stamp) as first_stamp
-    from raw.moves
+    from raw_moves
     where stamp <= getvariable('as_of_ts')
     group by all
 )
@@ -109,8 +135,9 @@ inner join first_stamps
     and moves.move_to_state = first_stamps.move_to_state
 where moves.move_to_state is not null and moves.move_to_state <> moves.state;
 
--- The first day each state submitted anything: clocks start counting from then.
-create or replace temp view state_onboarding as
+-- The first day each state submitted anything: clocks start counting from then. From
+-- raw.students whole, also in an incremental run (a state's first day is not a record's).
+create or replace temp table state_onboarding as
 select state, min(stamp)::date as first_day
 from raw.students
 group by state;

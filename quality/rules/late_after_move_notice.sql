@@ -11,7 +11,7 @@ with notified as (
 -- the student rows of the notified children in their destination only (a semi-join on few)
 destination_rows as (
     select s.state, s.state_student_id, s.stamp, x.msix_id
-    from raw.students as s
+    from raw_students as s
     inner join marts.xwalk_student_identity as x
         on s.state = x.state and s.state_student_id = x.state_student_id
     semi join notified as n on x.state = n.to_state and x.msix_id = n.national_id

@@ -3,7 +3,7 @@
 -- first submission (older ones were history at onboarding).
 with first_submitted as (
     select m.state, m.state_student_id, m.qad, min(m.stamp)::date as submitted
-    from raw.moves as m
+    from raw_moves as m
     where m.stamp <= getvariable('as_of_ts') and m.qad is not null
     group by all
 ),

@@ -13,7 +13,7 @@ with course_terms as (
             (split_part(courses.school_year, '-', 1)::integer + t.year_offset)::varchar
             || '-' || t.month_day
         )::date as term_end
-    from raw.courses as courses
+    from raw_courses as courses
     inner join quality.term_end as t on courses.term_type = t.term_type
     where
         courses.stamp <= getvariable('as_of_ts')
@@ -39,7 +39,7 @@ late_finals as (
         c.course_section,
         t.term_end,
         min(c.stamp)::date as submitted
-    from raw.courses as c
+    from raw_courses as c
     inner join counted_terms as t
         on c.state = t.state and c.school_year = t.school_year and c.term_type = t.term_type
     where
@@ -52,7 +52,7 @@ late_finals as (
 
 known_enrollments as (
     select e.state, e.state_student_id, e.school_id, min(e.stamp)::date as known_from
-    from raw.enrollments as e
+    from raw_enrollments as e
     semi join late_finals as f
         on e.state = f.state and e.state_student_id = f.state_student_id and e.school_id = f.school_id
     where e.stamp <= getvariable('as_of_ts')

@@ -2,7 +2,7 @@
 -- later submission of the student's moves replaced it (the good rows of the same file do not).
 with quarantined as (
     select q.state, q.state_student_id, q.file_name, q.line_no, manifest.stamp
-    from raw.quarantine as q
+    from raw_quarantine as q
     inner join raw.load_manifest as manifest on q.load_id = manifest.load_id
     where
         q.record_type = 'moves'
@@ -16,7 +16,7 @@ with quarantined as (
 
 resubmitted as (
     select state, state_student_id, max(stamp) as stamp
-    from raw.moves
+    from raw_moves
     where stamp <= getvariable('as_of_ts')
     group by all
 )
