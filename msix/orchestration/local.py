@@ -11,7 +11,9 @@ recovery test kills such a process in the middle and starts it again).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
+import json
 import os
 import sys
 import threading
@@ -40,12 +42,53 @@ def use_airflow_home(home: Path = paths.DEFAULT_AIRFLOW_HOME) -> Path:
     return home
 
 
+METADATA_STAMP = "msix-metadata-db.json"
+"""In AIRFLOW_HOME: the Airflow version and schema revision `prepare_metadata_db` last migrated
+the metadata database to, and which database (a digest of its connection string)."""
+
+
 def prepare_metadata_db() -> None:
-    """Create or migrate Airflow's metadata database (`airflow db migrate`) and the pool."""
+    """Create or migrate Airflow's metadata database (`airflow db migrate`) and the pool.
+
+    A database this Airflow version already migrated (the stamp in AIRFLOW_HOME names this
+    version, this database and the revision the database is at) is not migrated again: the
+    migration check loads every Alembic script, ~1-2.5 s of each chain run's start-up. The
+    default pool and the log template, which migrating also keeps, are still checked."""
     from airflow.utils import db
 
-    db.initdb()
+    stamp = _metadata_stamp()
+    recorded = _stamp_path().read_text(encoding="utf-8") if _stamp_path().is_file() else None
+    if recorded == stamp and json.loads(stamp)["revision"]:
+        db.add_default_pool_if_not_exists()
+        db.synchronize_log_template()
+    else:
+        db.initdb()
+        _stamp_path().write_text(_metadata_stamp(), encoding="utf-8")
     ensure_pool()
+
+
+def _stamp_path() -> Path:
+    from airflow.configuration import AIRFLOW_HOME
+
+    return Path(AIRFLOW_HOME) / METADATA_STAMP
+
+
+def _metadata_stamp() -> str:
+    """This Airflow's version, a digest of the database URL and the database's revision ('' when
+    it has none, e.g. a new database)."""
+    import airflow
+    from airflow import settings
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with settings.engine.connect() as connection:
+            revisions = connection.execute(text("select version_num from alembic_version"))
+            revision = ",".join(sorted(str(row[0]) for row in revisions))
+    except SQLAlchemyError:
+        revision = ""
+    url = hashlib.sha256(str(settings.SQL_ALCHEMY_CONN).encode()).hexdigest()
+    return json.dumps({"airflow": airflow.__version__, "database": url, "revision": revision})
 
 
 def ensure_pool() -> None:
@@ -71,16 +114,23 @@ class DagOutcome:
 
 
 # Libraries later tasks import, seconds each (Great Expectations most): the chain imports them
-# in a thread while the ingest DAG runs, whose work (DuckDB, file reads) mostly releases the GIL.
+# in a thread once the first pipeline step starts (ingestion), whose work (DuckDB, file reads)
+# mostly releases the GIL. Started earlier, they would share the GIL with Airflow's own start-up
+# (the execution API, the first task), which is pure Python: that only made the start slower.
 HEAVY_IMPORTS = ("dbt.cli.main", "great_expectations", "splink")
 
 
-def import_in_background(modules: Sequence[str] = HEAVY_IMPORTS) -> threading.Thread:
-    """Start importing `modules` in a daemon thread; a failed import is left to the task that
-    needs the module, which then raises it in its own log."""
+def import_in_background(
+    modules: Sequence[str] = HEAVY_IMPORTS, after: threading.Event | None = None
+) -> threading.Thread:
+    """Start importing `modules` in a daemon thread, once `after` is set (at once without it);
+    a failed import is left to the task that needs the module, which then raises it in its own
+    log."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
     def load() -> None:
+        if after is not None:
+            after.wait()
         for module in modules:
             try:
                 importlib.import_module(module)
@@ -111,7 +161,9 @@ def run_chain(
     """
     from airflow.dag_processing.dagbag import DagBag
 
-    import_in_background()
+    from msix.orchestration import runtime
+
+    import_in_background(after=runtime.STEP_STARTED)
     bag = DagBag(dag_folder=str(paths.DAGS_DIR))
     if bag.import_errors:
         raise RuntimeError(f"DAG files failed to import: {sorted(bag.import_errors)}")

@@ -86,3 +86,36 @@ def test_project_creates_its_one_slot_pool(airflow_db: None) -> None:
     pool = Pool.get_pool(policy.POOL)
     assert pool is not None
     assert pool.slots == 1
+
+
+def test_the_first_step_lets_the_background_imports_start(calls) -> None:
+    from msix.orchestration import runtime
+
+    runtime.STEP_STARTED.clear()
+    local.run_chain(CLOCK, {"states": ["tx"]}, dag_ids=["msix_ingest"])
+    assert runtime.STEP_STARTED.is_set()
+
+
+def test_metadata_db_is_migrated_again_only_for_another_airflow_or_revision(
+    airflow_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import airflow
+    from airflow.models.pool import Pool
+    from airflow.utils import db
+
+    from msix.orchestration import policy
+
+    migrations: list[int] = []
+    real_initdb = db.initdb
+    monkeypatch.setattr(db, "initdb", lambda **kw: migrations.append(1) or real_initdb(**kw))
+    local.prepare_metadata_db()  # the session's database was migrated and stamped
+    assert migrations == []
+    stamp = local._stamp_path()
+    stamp.write_text(stamp.read_text().replace(airflow.__version__, "0.0.0"))
+    local.prepare_metadata_db()
+    assert migrations == [1]
+    stamp.write_text(stamp.read_text().replace('"revision": "', '"revision": "0'))
+    local.prepare_metadata_db()
+    local.prepare_metadata_db()
+    assert migrations == [1, 1]
+    assert Pool.get_pool(policy.POOL) is not None
