@@ -1,14 +1,16 @@
 """One coordinator's digest: new or changed findings and move notices, as an e-mail.
 
 The HTML body holds counts by rule and the notices; `findings.csv` and `move_notices.csv`
-hold the rows, written by msix.output (`csv_to` neutralises cells a spreadsheet would run as a
-formula; `html_table` escapes HTML cells).
+hold the rows, written as msix.output writes them (`csv_to` neutralises cells a spreadsheet
+would run as a formula; `html_table` escapes HTML cells), each distinct cell value once.
 """
 
 from __future__ import annotations
 
+import csv
 import html
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -17,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from alerts.coordinators import Coordinator
-from msix.output import csv_to, html_table
+from msix.output import display, html_table, neutralise_cell
 
 FINDING_FIELDS = (
     "issue_id", "rule", "severity", "status", "msix_id", "state_student_id", "district_id",
@@ -49,11 +51,41 @@ def rows_of(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[list[Any]]:
     return picked.where(picked.notna(), None).values.tolist()
 
 
+def rendered(rows: list[list[Any]], render: Callable[[Any], str]) -> list[list[str]]:
+    """`render` of every cell, called once per distinct value of a column (a digest of 100,000
+    notices holds a few hundred distinct values in most columns)."""
+    columns = []
+    for values in zip(*rows, strict=True):
+        texts: dict[tuple[type, Any], str] = {}
+        column = []
+        for value in values:
+            key = (type(value), value)  # 1, 1.0 and True are equal keys but not equal text
+            try:
+                text = texts.get(key)
+            except TypeError:  # an unhashable value (a list): rendered each time
+                text = render(value)
+            if text is None:
+                text = texts[key] = render(value)
+            column.append(text)
+        columns.append(column)
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
 def to_csv(frame: pd.DataFrame, fields: tuple[str, ...]) -> bytes:
-    """The rows of `frame` as spreadsheet-safe CSV (UTF-8): formula-looking cells neutralised."""
+    """The rows of `frame` as spreadsheet-safe CSV (UTF-8): formula-looking cells neutralised,
+    as `msix.output.csv_to` writes them."""
     buffer = io.StringIO()
-    csv_to(buffer, fields, rows_of(frame, fields))
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise_cell(c) for c in fields])
+    writer.writerows(rendered(rows_of(frame, fields), neutralise_cell))
     return buffer.getvalue().encode("utf-8")
+
+
+def html_rows(fields: tuple[str, ...], frame: pd.DataFrame) -> str:
+    """The frame as `msix.output.html_table` writes it, each distinct cell escaped once."""
+    cells = rendered(rows_of(frame, fields), lambda v: f"<td>{html.escape(display(v))}</td>")
+    body = "".join("<tr>" + "".join(row) + "</tr>" for row in cells)
+    return html_table(fields, []).replace("<tbody></tbody>", f"<tbody>{body}</tbody>")
 
 
 def html_body(digest: Digest) -> str:
@@ -73,8 +105,7 @@ def html_body(digest: Digest) -> str:
         html_table(["rule", "severity", "status", "findings"], counts.values.tolist()),
     ]
     if not digest.notices.empty:
-        notice_rows = rows_of(digest.notices, NOTICE_FIELDS)
-        parts += ["<h2>Move notices</h2>", html_table(NOTICE_FIELDS, notice_rows)]
+        parts += ["<h2>Move notices</h2>", html_rows(NOTICE_FIELDS, digest.notices)]
     return "<html><body>" + "".join(parts) + "</body></html>"
 
 

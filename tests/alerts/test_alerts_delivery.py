@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import email
+import io
 import socket
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from email.message import Message
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 
 from alerts.deliver import deliver_digests
+from alerts.digest import html_rows, to_csv
+from msix.output import csv_to, html_table
 from msix.settings import Settings, get_settings
 from quality.fixtures import Warehouse
 from quality.run import publish_findings
@@ -223,3 +228,20 @@ def test_resolved_finding_is_news_once(settings: Settings, inbox: Inbox) -> None
     assert sorted(rcpt[0] for rcpt, _ in news) == ["tx.data@example.org", "tx.region@example.org"]
     rows = attachment(news[0][1], "findings.csv").splitlines()[1:]
     assert len(rows) == 1 and ",resolved," in rows[0] and ",TX1," in rows[0]
+
+
+def test_digest_cells_are_written_as_msix_output_writes_them() -> None:
+    """The digest renders each distinct cell once; the text is what csv_to/html_table give."""
+    fields = ("a", "b", "c")
+    rows = [
+        ["=1+1", "<b>x</b>", Decimal("1.50")],
+        [None, "@home", 1],
+        ["=1+1", "<b>x</b>", 1.0],
+        [date(2026, 1, 2), datetime(2026, 1, 2, 3, 4, 5), True],
+    ]
+    frame = pd.DataFrame(rows, columns=list(fields), dtype="object")
+    buffer = io.StringIO()
+    csv_to(buffer, fields, rows)
+    assert to_csv(frame, fields) == buffer.getvalue().encode("utf-8")
+    assert html_rows(fields, frame) == html_table(fields, rows)
+    assert to_csv(frame.iloc[:0], fields) == b"a,b,c\r\n"
