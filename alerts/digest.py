@@ -16,6 +16,7 @@ from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from alerts.coordinators import Coordinator
@@ -51,24 +52,39 @@ def rows_of(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[list[Any]]:
     return picked.where(picked.notna(), None).values.tolist()
 
 
-def rendered(rows: list[list[Any]], render: Callable[[Any], str]) -> list[list[str]]:
-    """`render` of every cell, called once per distinct value of a column (a digest of 100,000
-    notices holds a few hundred distinct values in most columns)."""
+def rendered(
+    frame: pd.DataFrame, fields: tuple[str, ...], render: Callable[[Any], str]
+) -> list[tuple[str, ...]]:
+    """`render` of every cell of `rows_of(frame, fields)`, called once per distinct value of a
+    column (a digest of 100,000 notices holds a few hundred distinct values in most columns)."""
+    picked = frame.reindex(columns=list(fields)).astype(object)
+    picked = picked.where(picked.notna(), None)
     columns = []
-    for values in zip(*rows, strict=True):
-        texts: dict[tuple[type, Any], str] = {}
-        column = []
-        for value in values:
-            key = (type(value), value)  # 1, 1.0 and True are equal keys but not equal text
-            try:
-                text = texts.get(key)
-            except TypeError:  # an unhashable value (a list): rendered each time
-                text = render(value)
-            if text is None:
-                text = texts[key] = render(value)
-            column.append(text)
-        columns.append(column)
-    return [list(row) for row in zip(*columns, strict=True)]
+    for name in fields:
+        values = picked[name]
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            # text and NULLs only: numbered by pandas, each distinct text rendered once
+            codes, uniques = pd.factorize(values)  # a NULL gets -1: the last text, render(None)
+            texts = np.array([render(u) for u in uniques] + [render(None)], dtype=object)
+            columns.append(texts[codes].tolist())
+        else:
+            columns.append(_rendered_values(values.tolist(), render))
+    return list(zip(*columns, strict=True))
+
+
+def _rendered_values(values: list[Any], render: Callable[[Any], str]) -> list[str]:
+    texts: dict[tuple[type, Any], str] = {}
+    column = []
+    for value in values:
+        key = (type(value), value)  # 1, 1.0 and True are equal keys but not equal text
+        try:
+            text = texts.get(key)
+        except TypeError:  # an unhashable value (a list): rendered each time
+            text = render(value)
+        if text is None:
+            text = texts[key] = render(value)
+        column.append(text)
+    return column
 
 
 def to_csv(frame: pd.DataFrame, fields: tuple[str, ...]) -> bytes:
@@ -77,13 +93,13 @@ def to_csv(frame: pd.DataFrame, fields: tuple[str, ...]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralise_cell(c) for c in fields])
-    writer.writerows(rendered(rows_of(frame, fields), neutralise_cell))
+    writer.writerows(rendered(frame, fields, neutralise_cell))
     return buffer.getvalue().encode("utf-8")
 
 
 def html_rows(fields: tuple[str, ...], frame: pd.DataFrame) -> str:
     """The frame as `msix.output.html_table` writes it, each distinct cell escaped once."""
-    cells = rendered(rows_of(frame, fields), lambda v: f"<td>{html.escape(display(v))}</td>")
+    cells = rendered(frame, fields, lambda v: f"<td>{html.escape(display(v))}</td>")
     body = "".join("<tr>" + "".join(row) + "</tr>" for row in cells)
     return html_table(fields, []).replace("<tbody></tbody>", f"<tbody>{body}</tbody>")
 

@@ -170,15 +170,18 @@ def store_notices(con: duckdb.DuckDBPyConnection, as_of: datetime, scoped: bool 
 
     `scoped` (an incremental run, quality/scope.py): the `cur_*` relations hold the children
     in scope only; their notices are computed and the previous run's notices of every other
-    child are kept (the scope holds every child whose events entered or left the window).
+    child are kept, but for arrivals that left the window (the scope holds every child with
+    an arrival or a notice stamp entering it, or a notice stamp leaving it).
     """
     inputs = inputs_fingerprint(con)
     # the run row goes last: a step that dies half-way leaves no row, so send_alerts computes
     con.execute("drop table if exists quality.move_notice_run")
     if scoped:
+        # an arrival whose date left the window drops out (the scope does not hold it)
         con.execute(
             "create or replace temp table kept_notices as select m.* "
-            "from quality.move_notice as m anti join scope_ids as i on m.msix_id = i.msix_id"
+            "from quality.move_notice as m anti join scope_ids as i on m.msix_id = i.msix_id "
+            "where m.kind <> 'arrival' or m.event_date::date > getvariable('as_of') - 60"
         )
         con.execute(
             f"create or replace table quality.move_notice as {NOTICES_SQL} "

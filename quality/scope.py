@@ -17,8 +17,8 @@ something changed since the previous evaluation:
   after the previous clock (an overlap with an open enrollment runs to the clock), a departure
   60 days old (`lost_student`), a QAD after the previous clock (`impossible_future_qad`), a
   departure notice stamped in the last two weeks (4 working days, `late_after_move_notice`),
-  and the 60-day windows of the move notices (enrollment dates and notice stamps entering or
-  leaving them);
+  and the 60-day windows of the move notices (arrivals entering them, notice stamps entering
+  or leaving them; a kept arrival notice that left them is dropped by its date);
 - then every record of the national IDs of those records.
 
 The previous evaluation is kept in `quality.rule_state` (its clock, a digest of the rule SQL
@@ -67,13 +67,15 @@ union
 -- a departure or withdrawal 60 days old (lost_student: date + 60 < as_of), a withdrawal 30
 -- days old (missing_course_history), a QAD no longer in the future, an overlap with an open
 -- enrollment that ran to the clock (a withdrawal after the previous clock), enrollment dates
--- and notice stamps entering or leaving the notices' 60 days (as_of - 60 < day <= as_of),
--- and departure notices that may have reached 4 working days unanswered (two weeks back)
+-- entering the notices' 60 days and notice stamps entering or leaving them (as_of - 60 < day
+-- <= as_of; an arrival leaving them is dropped from the kept notices by its date), and
+-- departure notices that may have reached 4 working days unanswered (two weeks back)
 select state, state_student_id from raw.moves
 where
     load_id not in (select load_id from seen) or stamp between $p_ts and $a_ts
     or qad between $p and $a
-    or coalesce(lqm_date, qad) between $p - 60 and $a - 61
+    or (coalesce(lqm_date, qad) between $p - 60 and $a - 61
+        and move_to_state is not null and move_to_state <> state)
     or (move_to_state is not null and (
         stamp::date between $p - 59 and $a - 60 or stamp::date between $p - 14 and $a))
 union
@@ -83,7 +85,6 @@ where
     or withdrawal_date > $p
     or withdrawal_date between $p - 60 and $a - 61
     or withdrawal_date between $p - 30 and $a - 31
-    or enrollment_date between $p - 59 and $a - 60
     or enrollment_date between $p + 1 and $a
 union
 select state, state_student_id from raw.courses
