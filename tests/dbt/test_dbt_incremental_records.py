@@ -6,11 +6,13 @@ a new file with the built stamp (ties), a late older file (the built rows are ke
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from dbt_raw_fixture import append_rows, child_row, create_empty_warehouse, query, student_row
 
-from msix.dbt import run_dbt
+from msix.dbt import DbtFailure, run_dbt
 from msix.pipeline import staging_build_args
 
 W3, W4, W5, W6, W7 = (f"2026-0{month}-01 08:00:00" for month in (3, 4, 5, 6, 7))
@@ -176,3 +178,34 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     stepwise_contents, full_contents = contents(stepwise), contents(full)
     for model in MODELS:
         assert stepwise_contents[model] == full_contents[model], model
+
+
+def test_not_null_columns_fails_on_every_null_of_its_columns(tmp_path: Path) -> None:
+    """The one-node `not_null_columns` test fails where a `not_null` test per column would,
+    with as many failing rows as those tests together (one per null value)."""
+    warehouse = tmp_path / "msix.duckdb"
+    deliver(warehouse, 1)
+    build(warehouse, tmp_path / "t")
+    query(
+        warehouse,
+        "update intermediate.int_enrollments_current set stamp = null, load_id = null"
+        " where state_student_id = 'KEPT'",
+    )
+    query(
+        warehouse,
+        "update intermediate.int_enrollments_current set stamp = null"
+        " where state_student_id = 'RETRACTED'",
+    )
+    with pytest.raises(DbtFailure, match="not_null_columns_int_enrollments_current"):
+        run_dbt(
+            ["test", "--select", "int_enrollments_current"], warehouse, target_path=tmp_path / "t"
+        )
+    results = json.loads((tmp_path / "t" / "run_results.json").read_text())["results"]
+    failures = {
+        result["unique_id"].split(".")[2]: result["failures"]
+        for result in results
+        if result["status"] == "fail"
+    }
+    assert failures == {
+        "not_null_columns_int_enrollments_current_enrollment_key__load_id__state__stamp__state_student_id": 3
+    }
