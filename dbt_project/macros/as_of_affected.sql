@@ -40,3 +40,12 @@
         from {{ as_of_seen }} as seen
     ) as as_of_move
 {%- endmacro %}
+
+{#- For a model that stores the as-of date in every row (fct_eligibility): after an incremental
+    build, the rows not rebuilt take this build's date. Their other as-of-dependent values
+    cannot have changed: the rule rebuilt every child whose dates the move crossed. -#}
+{% macro move_as_of_date(this_relation) %}
+    update {{ this_relation }}
+    set as_of_date = {{ as_of_date() }}
+    where as_of_date is distinct from {{ as_of_date() }}
+{% endmacro %}

@@ -54,33 +54,39 @@
 {%- endmacro %}
 
 {#-
-    The end of the query that lists affected national IDs, after changed_records_ctes: the old
-    and new national IDs of every changed state record, of every state record whose national
-    ID differs between `previous_links` (state, state_student_id, msix_id as the last build
-    used them) and int_xwalk_resolved (records new to either side included), and of the state
-    records in CTE `more_records` when given.
+    <prefix>relinked: every state record whose national ID differs between <prefix>links_seen
+    (state, state_student_id, msix_id as the last build used them) and int_xwalk_resolved
+    (records new to either side included).
 -#}
-{% macro affected_national_ids(previous_links, more_records=none) %}
-    relinked_records as (
-        select
-            coalesce(previous.state, xwalk.state) as state,
-            coalesce(previous.state_student_id, xwalk.state_student_id) as state_student_id
-        from {{ previous_links }} as previous
-        full outer join {{ ref('int_xwalk_resolved') }} as xwalk
-            on previous.state = xwalk.state and previous.state_student_id = xwalk.state_student_id
-        where xwalk.msix_id is distinct from previous.msix_id
-    ),
+{% macro relinked_records_table(prefix) %}
+    create or replace table {{ prefix }}relinked as
+    select
+        coalesce(previous.state, xwalk.state) as state,
+        coalesce(previous.state_student_id, xwalk.state_student_id) as state_student_id
+    from {{ prefix }}links_seen as previous
+    full outer join {{ ref('int_xwalk_resolved') }} as xwalk
+        on previous.state = xwalk.state and previous.state_student_id = xwalk.state_student_id
+    where xwalk.msix_id is distinct from previous.msix_id
+{%- endmacro %}
+
+{#-
+    The end of the query that lists affected national IDs, after changed_records_ctes: the old
+    (<prefix>links_seen) and new (int_xwalk_resolved) national IDs of every changed state
+    record, of every record in <prefix>relinked, and of the state records in CTE `more_records`
+    when given.
+-#}
+{% macro affected_national_ids(prefix, more_records=none) %}
     touched_records as (
         select * from changed_records
         union
-        select * from relinked_records
+        select state, state_student_id from {{ prefix }}relinked
         {%- if more_records %}
         union
         select state, state_student_id from {{ more_records }}
         {%- endif %}
     )
     select previous.msix_id
-    from {{ previous_links }} as previous
+    from {{ prefix }}links_seen as previous
     inner join touched_records
         on previous.state = touched_records.state and previous.state_student_id = touched_records.state_student_id
     union

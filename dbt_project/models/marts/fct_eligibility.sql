@@ -1,11 +1,57 @@
 -- One row per qualifying move that counts now: the eligibility period it opens (derived by the
 -- rule) beside the state's own value, and whether it is the child's current period.
+-- Incremental by national ID (incremental_records.sql): a delta rebuilds the children whose
+-- student or move records or links changed, or whose is_current the new as-of date can change
+-- (as_of_affected.sql, rule 'eligibility'); the post-hook moves every other row's as_of_date
+-- to this build's, the one value of theirs the new date changes.
+
+{{ incremental_identities_config('moves', 'eligibility') }}
+{{ config(post_hook="{{ move_as_of_date(this) }}") }}
 
 with
 
 periods as (
 
-    select * from {{ ref('int_eligibility_linked') }}
+    select * from {{ ref('int_eligibility_periods') }}
+
+),
+
+xwalk as (
+
+    select * from {{ ref('int_xwalk_resolved') }}
+
+),
+
+linked as (
+
+    select
+        xwalk.msix_id,
+        periods.*,
+        {{ as_of_date() }} as as_of_date
+
+    from periods
+    inner join xwalk
+        on
+            periods.state = xwalk.state
+            and periods.state_student_id = xwalk.state_student_id
+    {{ incremental_children_filter('xwalk.msix_id') }}
+
+),
+
+flagged as (
+
+    select
+        *,
+        qad <= as_of_date and eligibility_expiration_date >= as_of_date as is_current,
+        row_number() over (
+            -- the key last: two periods of one state with the same dates (two records of the
+            -- child in that state) would otherwise be flagged by chance, differently build to
+            -- build
+            partition by msix_id
+            order by qad desc, eligibility_expiration_date desc, state asc, move_record_key asc
+        ) = 1 as is_latest_for_child
+
+    from linked
 
 ),
 
@@ -28,7 +74,7 @@ final as (
         is_current,
         is_latest_for_child
 
-    from periods
+    from flagged
 
 )
 
