@@ -5,7 +5,7 @@ national-scale state it builds, so the delta can be timed again (after a change,
 spread on a shared machine) in a few minutes:
 
     .venv/bin/python -m benchmarks.bench_delta [--children 1000000] [--dir benchmarks/out-delta]
-        [--reuse] [--repeat 2]
+        [--reuse [--rewarm]] [--repeat 2]
 
 1. Unless `--reuse` finds a built state in `--dir`: generate the submissions, hold back each
    state's last one (the weekly delta), run every pipeline step on the rest (as `make bench`
@@ -13,6 +13,9 @@ spread on a shared machine) in a few minutes:
    Airflow's metadata database and dbt's parse cache) and keep a copy of the warehouse and the
    Airflow home (`snapshot/`). `--reuse` with a landing folder but no snapshot rebuilds the
    state from that landing without generating again.
+   `--rewarm` keeps that state but runs the warm-up chain on it again with the code checked
+   out now and keeps the result as the snapshot: after a change to the models' bookkeeping, the
+   first run of the new code (which may rebuild a model in full) is not the one timed.
 2. `--repeat` times: restore the snapshot, put the held-back files back into the landing
    folder and run the chain (`python -m msix.orchestration.local`, `dag.test()` of every DAG)
    in a fresh process. Prints the wall time (Airflow start-up and DAG parsing included) and
@@ -87,11 +90,26 @@ def build_state(config: run_all.BenchConfig, generate: bool) -> None:
     _remove_held_back_from_landing(config)
     for stage in BUILD_STAGES:
         _run_stage(stage, config, log_file)
+    warm_up(config, log_file)
+
+
+def warm_up(config: run_all.BenchConfig, log_file: Path) -> None:
+    """The chain with nothing new (clock WARM_UP_CLOCK); its result becomes the snapshot."""
     warm = _run_chain(config, WARM_UP_CLOCK, log_file)
     print(f"delta: warm-up chain {warm.seconds:.1f}s {warm.error}", flush=True)
+    if warm.error:
+        raise SystemExit(f"warm-up failed: {warm.error} (see {log_file})")
     snapshot = config.workdir / "snapshot"
+    shutil.rmtree(snapshot, ignore_errors=True)
     shutil.copytree(config.workdir / "warehouse", snapshot / "warehouse")
     shutil.copytree(config.workdir / "airflow", snapshot / "airflow")
+
+
+def rewarm(config: run_all.BenchConfig) -> None:
+    """Restore the snapshot with the held-back files out of the landing, warm up again."""
+    _restore_snapshot(config)
+    _remove_held_back_from_landing(config)
+    warm_up(config, config.workdir / "bench.log")
 
 
 def _run_stage(name: str, config: run_all.BenchConfig, log_file: Path) -> None:
@@ -110,12 +128,7 @@ def _remove_held_back_from_landing(config: run_all.BenchConfig) -> None:
 
 def time_delta(config: run_all.BenchConfig, attempt: int) -> DeltaRun:
     """Restore the snapshot, return the held-back week to the landing, run the chain."""
-    snapshot = config.workdir / "snapshot"
-    for name in ("warehouse", "airflow"):
-        shutil.rmtree(config.workdir / name, ignore_errors=True)
-        shutil.copytree(snapshot / name, config.workdir / name)
-    for name in ("reports", "outbox"):
-        shutil.rmtree(config.workdir / name, ignore_errors=True)
+    _restore_snapshot(config)
     _remove_held_back_from_landing(config)
     shutil.copytree(config.workdir / "held_back", config.landing, dirs_exist_ok=True)
     log_file = config.workdir / f"delta-{attempt}.log"
@@ -126,6 +139,15 @@ def time_delta(config: run_all.BenchConfig, attempt: int) -> DeltaRun:
     return DeltaRun(
         result.seconds, result.peak_bytes, tasks, result.error, (load_before, os.getloadavg()[0])
     )
+
+
+def _restore_snapshot(config: run_all.BenchConfig) -> None:
+    snapshot = config.workdir / "snapshot"
+    for name in ("warehouse", "airflow"):
+        shutil.rmtree(config.workdir / name, ignore_errors=True)
+        shutil.copytree(snapshot / name, config.workdir / name)
+    for name in ("reports", "outbox"):
+        shutil.rmtree(config.workdir / name, ignore_errors=True)
 
 
 def _run_chain(config: run_all.BenchConfig, clock: str, log_file: Path) -> run_all.Measure:
@@ -154,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=run_all.NATIONAL_CHILDREN)
     parser.add_argument("--dir", type=Path, default=paths.REPO_ROOT / "benchmarks" / "out-delta")
     parser.add_argument("--reuse", action="store_true", help="keep the state built before")
+    parser.add_argument(
+        "--rewarm", action="store_true", help="with --reuse: warm the kept state up again first"
+    )
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
     config = configure(args.children, args.dir.resolve())
@@ -163,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         build_state(config, generate=not (args.reuse and has_landing))
         print(f"delta: state built in {time.perf_counter() - started:.0f}s", flush=True)
+    elif args.rewarm:
+        rewarm(config)
     failed = False
     for attempt in range(1, args.repeat + 1):
         run = time_delta(config, attempt)

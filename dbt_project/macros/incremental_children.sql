@@ -7,8 +7,12 @@
 
     Bookkeeping tables beside the intermediate models:
       intermediate.<model>__loads_seen   load_ids the last build had read
+      intermediate.<model>__new_loads    load_ids this build reads that the last one had not
       intermediate.<model>__affected     what to rebuild in this build (state records or
                                          national IDs, old and new)
+      intermediate.<model>__links_seen   national-ID models: the crosswalk the last build used
+      intermediate.<model>__relinked     national-ID models: state records whose national ID
+                                         changed since
 -#}
 
 {% macro incremental_children_bookkeeping(model_name) -%}
@@ -101,15 +105,17 @@
     where msix_id in (select affected.msix_id from {{ prefix }}affected as affected)
 {%- endmacro %}
 
-{% macro incremental_children_post_hook(this_relation, raw_tables) %}
-    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
-    -- distinct: one raw table alone (no `union` to deduplicate) would keep a row per raw row
-    create or replace table {{ prefix }}loads_seen as
+{#- <prefix>new_loads: the load_ids of raw.students and the other `raw_tables` that
+    <prefix>loads_seen does not hold (the model's post-hook adds them to it). -#}
+{% macro new_loads_table(prefix, raw_tables) %}
+    create or replace table {{ prefix }}new_loads as
     {%- for table in raw_tables_read(raw_tables) %}
-    select distinct load_id from {{ source('raw', table) }}
+    select load_id from {{ source('raw', table) }}
     {{ 'union' if not loop.last }}
     {%- endfor %}
-{% endmacro %}
+    except
+    select load_id from {{ prefix }}loads_seen
+{%- endmacro %}
 
 {#- The model's filter: in an incremental build only the affected national IDs (a unit test,
     which has no `this`, reads everything), and `condition` when given. -#}

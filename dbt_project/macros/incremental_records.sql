@@ -51,13 +51,7 @@
     create or replace table {{ prefix }}loads_seen (load_id varchar);
     {%- endif %}
 
-    create or replace table {{ prefix }}new_loads as
-    {%- for table in raw_tables_read(raw_table) %}
-    select load_id from {{ source('raw', table) }}
-    {{ 'union' if not loop.last }}
-    {%- endfor %}
-    except
-    select load_id from {{ prefix }}loads_seen;
+    {{ new_loads_table(prefix, raw_table) }};
 
     {%- if is_incremental() %}
 
@@ -221,13 +215,7 @@
     create table if not exists {{ prefix }}as_of_seen as select date '0001-01-01' as as_of_date;
     {%- endif %}
 
-    create or replace table {{ prefix }}new_loads as
-    {%- for table in raw_tables_read(raw_tables) %}
-    select load_id from {{ source('raw', table) }}
-    {{ 'union' if not loop.last }}
-    {%- endfor %}
-    except
-    select load_id from {{ prefix }}loads_seen;
+    {{ new_loads_table(prefix, raw_tables) }};
 
     {{ relinked_records_table(prefix) }};
     {%- if is_incremental() %}
