@@ -119,3 +119,14 @@ def test_metadata_db_is_migrated_again_only_for_another_airflow_or_revision(
     local.prepare_metadata_db()
     assert migrations == [1, 1]
     assert Pool.get_pool(policy.POOL) is not None
+
+
+def test_a_chain_process_freezes_its_long_lived_objects(calls) -> None:
+    import gc
+
+    gc.unfreeze()
+    try:
+        local.run_chain(CLOCK, {"states": ["tx"]}, dag_ids=["msix_ingest"], freeze_gc=True)
+        assert gc.get_freeze_count() > 10_000  # Airflow's modules, classes and schemas
+    finally:
+        gc.unfreeze()
