@@ -42,7 +42,6 @@ FULL_REFRESH_PARAM = Param(
 
 def _step(name: str, call: Callable[[], Any]) -> dict[str, object]:
     """Run one pipeline step, log its counts and duration, return its summary for XCom."""
-    runtime.STEP_STARTED.set()
     started = time.perf_counter()
     summary = call()
     policy.log.info("%s in %.1fs", summary.line(), time.perf_counter() - started)

@@ -115,25 +115,19 @@ class DagOutcome:
 
 
 # Libraries later tasks import, seconds each (Great Expectations most): the chain imports them
-# in a thread once the first pipeline step starts (ingestion), whose work (DuckDB, file reads)
-# mostly releases the GIL. Started earlier, they would share the GIL with Airflow's own start-up
-# (the execution API, the first task), which is pure Python: that only made the start slower.
+# in a thread while the ingest DAG runs, whose work (DuckDB, file reads) mostly releases the GIL.
 HEAVY_IMPORTS = ("dbt.cli.main", "great_expectations", "splink")
 
 
 def import_in_background(
-    modules: Sequence[str] = HEAVY_IMPORTS,
-    after: threading.Event | None = None,
-    freeze: bool = False,
+    modules: Sequence[str] = HEAVY_IMPORTS, freeze: bool = False
 ) -> threading.Thread:
-    """Start importing `modules` in a daemon thread, once `after` is set (at once without it);
-    a failed import is left to the task that needs the module, which then raises it in its own
-    log. `freeze`: then move every object alive to the collector's permanent generation."""
+    """Start importing `modules` in a daemon thread; a failed import is left to the task that
+    needs the module, which then raises it in its own log. `freeze`: then move every object
+    alive to the collector's permanent generation."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
     def load() -> None:
-        if after is not None:
-            after.wait()
         for module in modules:
             try:
                 importlib.import_module(module)
@@ -174,9 +168,7 @@ def run_chain(
     """
     from airflow.dag_processing.dagbag import DagBag
 
-    from msix.orchestration import runtime
-
-    import_in_background(after=runtime.STEP_STARTED, freeze=freeze_gc)
+    import_in_background(freeze=freeze_gc)
     bag = DagBag(dag_folder=str(paths.DAGS_DIR))
     if bag.import_errors:
         raise RuntimeError(f"DAG files failed to import: {sorted(bag.import_errors)}")

@@ -8,7 +8,6 @@ the answers it would have given then.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -16,10 +15,6 @@ from typing import Any
 
 CLOCK_KEY = "as_of"
 FULL_REFRESH_KEY = "full_refresh"
-
-STEP_STARTED = threading.Event()
-"""Set when a pipeline step starts in this process (`factory._step`). A chain run in one process
-(`msix.orchestration.local.run_chain`) waits for it to import the later steps' libraries."""
 
 
 def _triggering_extras(context: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -149,19 +149,3 @@ def test_the_chain_imports_heavy_libraries_in_the_background_past_a_failed_one()
     sys.modules.pop("colorsys", None)
     import_in_background(["msix_no_such_module", "colorsys"]).join(timeout=30)
     assert "colorsys" in sys.modules
-
-
-def test_background_imports_wait_for_their_signal() -> None:
-    import sys
-    import threading
-
-    from msix.orchestration.local import import_in_background
-
-    sys.modules.pop("colorsys", None)
-    signal = threading.Event()
-    thread = import_in_background(["colorsys"], after=signal)
-    thread.join(timeout=0.3)
-    assert thread.is_alive() and "colorsys" not in sys.modules
-    signal.set()
-    thread.join(timeout=30)
-    assert "colorsys" in sys.modules

@@ -88,14 +88,6 @@ def test_project_creates_its_one_slot_pool(airflow_db: None) -> None:
     assert pool.slots == 1
 
 
-def test_the_first_step_lets_the_background_imports_start(calls) -> None:
-    from msix.orchestration import runtime
-
-    runtime.STEP_STARTED.clear()
-    local.run_chain(CLOCK, {"states": ["tx"]}, dag_ids=["msix_ingest"])
-    assert runtime.STEP_STARTED.is_set()
-
-
 def test_metadata_db_is_migrated_again_only_for_another_airflow_or_revision(
     airflow_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
