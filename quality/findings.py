@@ -101,7 +101,10 @@ def create_current(con: duckdb.DuckDBPyConnection, scoped: bool) -> None:
     from quality.scope import create_raw_views
 
     create_raw_views(con, scoped)
-    con.execute((RULES_DIR / "_current.sql").read_text(encoding="utf-8"))
+    sql = (RULES_DIR / "_current.sql").read_text(encoding="utf-8")
+    if scoped:  # the join form of the macro (see _current.sql)
+        sql = sql.replace("from current_child_rows('", "from current_child_rows_scoped('")
+    con.execute(sql)
 
 
 def write_working_days(con: duckdb.DuckDBPyConnection) -> str:

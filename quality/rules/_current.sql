@@ -50,9 +50,26 @@ left join marts.xwalk_student_identity as xwalk
     on latest.state = xwalk.state and latest.state_student_id = xwalk.state_student_id
 where latest.action <> 'D';
 
--- The rows of each student's latest stamp: a join with the latest stamps (a window over the
--- rows carried every column through it and took twice as long at 1 M children).
+-- The rows of each student's latest stamp. Over every record a window is lighter; over the
+-- records in scope of an incremental run (quality/findings.create_current calls
+-- current_child_rows_scoped there) a join with the latest stamps takes half the time.
 create or replace temp macro current_child_rows(raw_table) as table
+with submitted as (
+    select * from query_table(raw_table)
+    where stamp <= getvariable('as_of_ts')
+),
+
+latest as (
+    select * from submitted
+    qualify stamp = max(stamp) over (partition by state, state_student_id)
+)
+
+select latest.*, students.national_id
+from latest
+inner join cur_students as students
+    on latest.state = students.state and latest.state_student_id = students.state_student_id;
+
+create or replace temp macro current_child_rows_scoped(raw_table) as table
 with submitted as (
     select * from query_table(raw_table)
     where stamp <= getvariable('as_of_ts')
