@@ -9,10 +9,13 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: demo test lint fix bench bench-delta lock docs clean
 
+# --compile-bytecode writes the .pyc files once, at install: where PYTHONDONTWRITEBYTECODE is
+# set (as on this project's machines) every process would otherwise compile Airflow, dbt and
+# Great Expectations again on import (several seconds of CPU per process).
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install --quiet -r requirements.lock
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install --quiet --compile-bytecode -r requirements.lock
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/uv pip install --quiet --no-deps -e .
 	@touch $@
 
