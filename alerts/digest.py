@@ -7,7 +7,6 @@ would run as a formula; `html_table` escapes HTML cells), each distinct cell val
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from collections.abc import Callable
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.coordinators import Coordinator
-from msix.output import display, html_table, neutralise_cell
+from msix.output import csv_of_cells, html_cell, html_table, html_table_of_cells, neutralise_cell
 
 FINDING_FIELDS = (
     "issue_id", "rule", "severity", "status", "msix_id", "state_student_id", "district_id",
@@ -91,17 +90,13 @@ def to_csv(frame: pd.DataFrame, fields: tuple[str, ...]) -> bytes:
     """The rows of `frame` as spreadsheet-safe CSV (UTF-8): formula-looking cells neutralised,
     as `msix.output.csv_to` writes them."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([neutralise_cell(c) for c in fields])
-    writer.writerows(rendered(frame, fields, neutralise_cell))
+    csv_of_cells(buffer, fields, rendered(frame, fields, neutralise_cell))
     return buffer.getvalue().encode("utf-8")
 
 
 def html_rows(fields: tuple[str, ...], frame: pd.DataFrame) -> str:
     """The frame as `msix.output.html_table` writes it, each distinct cell escaped once."""
-    cells = rendered(frame, fields, lambda v: f"<td>{html.escape(display(v))}</td>")
-    body = "".join("<tr>" + "".join(row) + "</tr>" for row in cells)
-    return html_table(fields, []).replace("<tbody></tbody>", f"<tbody>{body}</tbody>")
+    return html_table_of_cells(fields, rendered(frame, fields, html_cell))
 
 
 def html_body(digest: Digest) -> str:

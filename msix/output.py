@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -106,9 +106,16 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]])
 
 def csv_to(handle: TextIO, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Spreadsheet-safe CSV: every cell (headers too) neutralised, RFC 4180 quoting."""
+    csv_of_cells(handle, columns, ([neutralise_cell(v) for v in row] for row in rows))
+
+
+def csv_of_cells(
+    handle: TextIO, columns: Sequence[str], cell_rows: Iterable[Sequence[str]]
+) -> None:
+    """`csv_to` for rows whose cells `neutralise_cell` already rendered."""
     writer = csv.writer(handle)
     writer.writerow([neutralise_cell(c) for c in columns])
-    writer.writerows([neutralise_cell(v) for v in row] for row in rows)
+    writer.writerows(cell_rows)
 
 
 def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -122,11 +129,18 @@ def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Sequence[An
 
 def html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """An escaped HTML <table> fragment."""
+    return html_table_of_cells(columns, ([html_cell(v) for v in row] for row in rows))
+
+
+def html_cell(value: Any) -> str:
+    """One escaped `<td>` cell."""
+    return f"<td>{html.escape(display(value))}</td>"
+
+
+def html_table_of_cells(columns: Sequence[str], cell_rows: Iterable[Sequence[str]]) -> str:
+    """`html_table` for rows whose cells `html_cell` already rendered."""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(display(v))}</td>" for v in row) + "</tr>"
-        for row in rows
-    )
+    body = "".join("<tr>" + "".join(row) + "</tr>" for row in cell_rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
