@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from alerts.notices import NOTICE_COLUMNS, move_notices, stored_notices
 from msix.db import relation_exists, session
 from msix.logs import get_logger
 from msix.settings import Settings
-from quality.findings import clock, prepare
+from quality.findings import clock, naive_utc, prepare
 
 log = get_logger("alerts")
 
@@ -221,7 +221,7 @@ def _log_sent(con: duckdb.DuckDBPyConnection, digest: Digest, moment: datetime) 
     ]
     rows += [(k, "notice", "1") for k in digest.notices["notice_key"]]
     frame = pd.DataFrame(rows, columns=["item_key", "item_kind", "version"], dtype="object")
-    sent_at = moment.astimezone(UTC).replace(tzinfo=None)
+    sent_at = naive_utc(moment)
     con.register("sent_items", frame)
     try:
         con.execute(
@@ -243,7 +243,7 @@ def _keep_audit(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, moment: dat
             "select ?::timestamp as as_of, email::varchar as email, state::varchar as state, "
             "role::varchar as role, account_status::varchar as account_status, "
             "reasons::varchar as reasons from audit_rows",
-            [moment.astimezone(UTC).replace(tzinfo=None)],
+            [naive_utc(moment)],
         )
     finally:
         con.unregister("audit_rows")

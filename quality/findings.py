@@ -86,7 +86,7 @@ def set_clock(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
     """The clock variables and calendar relations; the base relations that are missing."""
     moment = clock(as_of)
     con.execute(f"set variable as_of = date '{moment.date().isoformat()}'")
-    stamp = moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    stamp = naive_utc(moment).isoformat(sep=" ")
     con.execute(f"set variable as_of_ts = timestamp '{stamp}'")
     con.execute("create schema if not exists quality")
     write_working_days(con)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 
@@ -23,7 +23,7 @@ from alerts.notices import store_notices
 from msix.db import session
 from msix.logs import get_logger
 from msix.settings import Settings
-from quality.findings import clock, evaluate_rules
+from quality.findings import clock, evaluate_rules, naive_utc
 from quality.issues import update_history
 from quality.scope import per_child_rule_names, save_state
 from quality.suites import (
@@ -125,7 +125,7 @@ def publish_findings(
 
 def _keep_outcomes(con: duckdb.DuckDBPyConnection, frame: object, moment: datetime) -> None:
     """Replace this run's rows of `quality.expectation_result`."""
-    run_at = moment.astimezone(UTC).replace(tzinfo=None)
+    run_at = naive_utc(moment)
     con.execute(
         """
         create table if not exists quality.expectation_result (
