@@ -105,9 +105,18 @@
     where msix_id in (select affected.msix_id from {{ prefix }}affected as affected)
 {%- endmacro %}
 
-{#- <prefix>new_loads: the load_ids of raw.students and the other `raw_tables` that
-    <prefix>loads_seen does not hold (the model's post-hook adds them to it). -#}
+{#- <prefix>loads_seen (kept by an incremental build, emptied by a full one) and
+    <prefix>new_loads: the load_ids of raw.students and the other `raw_tables` that loads_seen
+    does not hold; the model's post-hook adds them to it (remember_new_loads). -#}
 {% macro new_loads_table(prefix, raw_tables) %}
+    {%- if is_incremental() %}
+    -- no record of the loads seen (a table built before this bookkeeping): every load is new
+    create table if not exists {{ prefix }}loads_seen (load_id varchar);
+    {%- else %}
+    -- a full build reads every load
+    create or replace table {{ prefix }}loads_seen (load_id varchar);
+    {%- endif %}
+
     create or replace table {{ prefix }}new_loads as
     {%- for table in raw_tables_read(raw_tables) %}
     select load_id from {{ source('raw', table) }}
@@ -115,6 +124,10 @@
     {%- endfor %}
     except
     select load_id from {{ prefix }}loads_seen
+{%- endmacro %}
+
+{% macro remember_new_loads(prefix) %}
+    insert into {{ prefix }}loads_seen select load_id from {{ prefix }}new_loads
 {%- endmacro %}
 
 {#- The model's filter: in an incremental build only the affected national IDs (a unit test,

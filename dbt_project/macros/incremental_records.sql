@@ -43,14 +43,6 @@
 
 {% macro incremental_records_pre_hook(this_relation, raw_table, rule) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
-    {%- if is_incremental() %}
-    -- no record of the loads seen (a table built before this bookkeeping): every load is new
-    create table if not exists {{ prefix }}loads_seen (load_id varchar);
-    {%- else %}
-    -- a full build reads every load
-    create or replace table {{ prefix }}loads_seen (load_id varchar);
-    {%- endif %}
-
     {{ new_loads_table(prefix, raw_table) }};
 
     {%- if is_incremental() %}
@@ -63,20 +55,14 @@
     {%- if rule %}
 
     {{ rebuilt_records(this_relation, prefix, raw_table, rule) }};
-
-    delete from {{ this_relation }} as built
-    where exists (
-        select 1 from {{ prefix }}rebuilt as rebuilt
-        where rebuilt.state = built.state and rebuilt.state_student_id = built.state_student_id
-    );
-    {%- else %}
-
-    delete from {{ this_relation }} as built
-    where exists (
-        select 1 from {{ prefix }}affected as affected
-        where affected.state = built.state and affected.state_student_id = built.state_student_id
-    );
     {%- endif %}
+    {%- set records = prefix ~ ('rebuilt' if rule else 'affected') %}
+
+    delete from {{ this_relation }} as built
+    where exists (
+        select 1 from {{ records }} as records
+        where records.state = built.state and records.state_student_id = built.state_student_id
+    );
     {%- endif %}
 {% endmacro %}
 
@@ -132,8 +118,7 @@
 {%- endmacro %}
 
 {% macro incremental_records_post_hook(this_relation) %}
-    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
-    insert into {{ prefix }}loads_seen select load_id from {{ prefix }}new_loads
+    {{ remember_new_loads(incremental_children_bookkeeping(this_relation.identifier)) }}
 {%- endmacro %}
 
 {#- The rows of `relation` (a staging model) a build reads: in an incremental build with a
@@ -198,14 +183,12 @@
 {% macro incremental_identities_pre_hook(this_relation, raw_tables, as_of_rule) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {%- if is_incremental() %}
-    -- no bookkeeping yet (a table built before it): every load is new, every link changed
-    create table if not exists {{ prefix }}loads_seen (load_id varchar);
+    -- no bookkeeping yet (a table built before it): every link changed
     create table if not exists {{ prefix }}links_seen (
         state varchar, state_student_id varchar, msix_id varchar
     );
     {%- else %}
-    -- a full build reads every load and links every record anew
-    create or replace table {{ prefix }}loads_seen (load_id varchar);
+    -- a full build links every record anew
     create or replace table {{ prefix }}links_seen (
         state varchar, state_student_id varchar, msix_id varchar
     );
@@ -239,7 +222,7 @@
     cost about a second per model at national scale). -#}
 {% macro incremental_identities_post_hook(this_relation, raw_tables, as_of_rule) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
-    insert into {{ prefix }}loads_seen select load_id from {{ prefix }}new_loads;
+    {{ remember_new_loads(prefix) }};
 
     delete from {{ prefix }}links_seen as seen
     where exists (
