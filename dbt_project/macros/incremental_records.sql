@@ -162,8 +162,8 @@
 {% endmacro %}
 
 {#-
-    Incremental models keyed by national ID (int_student_field_votes, int_moves_detected, the
-    facts, dim_student, rpt_credit_accrual): a build after
+    Incremental models keyed by national ID (int_student_field_votes, int_moves_detected,
+    fct_enrollment, fct_eligibility, fct_move, dim_student, rpt_credit_accrual): a build after
     the first recomputes every national ID (old and new) of a state record that arrived in a
     file of raw.students or of `raw_tables` not seen by the last build, or whose national ID
     changed since (merge, split, new link; <model>__links_seen keeps the crosswalk the last build
@@ -182,6 +182,26 @@
 {% endmacro %}
 {% macro incremental_identities_pre_hook(this_relation, raw_tables, as_of_rule) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    {{ linked_bookkeeping(prefix, raw_tables, as_of_rule) }}
+    {%- if is_incremental() %}
+
+    create or replace table {{ prefix }}affected as
+    with
+    {{ changed_records_ctes(prefix, raw_tables, loads_available=prefix ~ 'new_loads') }},
+    {%- if as_of_rule %}
+    as_of_records as (
+        {{ as_of_affected_records(as_of_rule, prefix ~ 'as_of_seen') }}
+    ),
+    {%- endif %}
+    {{ affected_national_ids(prefix, 'as_of_records' if as_of_rule else none) }};
+
+    {{ delete_affected_national_ids(this_relation, prefix) }};
+    {%- endif %}
+{% endmacro %}
+
+{#- What both kinds of linked model keep before a build: <prefix>links_seen (and as_of_seen
+    with an as-of rule), <prefix>new_loads and <prefix>relinked. -#}
+{% macro linked_bookkeeping(prefix, raw_tables, as_of_rule='') %}
     {%- if is_incremental() %}
     -- no bookkeeping yet (a table built before it): every link changed
     create table if not exists {{ prefix }}links_seen (
@@ -201,19 +221,44 @@
     {{ new_loads_table(prefix, raw_tables) }};
 
     {{ relinked_records_table(prefix) }};
+{%- endmacro %}
+
+{#-
+    Incremental linked facts whose every row depends only on its own state record and that
+    record's national ID (fct_course, fct_assessment: a record's rows joined to the crosswalk):
+    a build after the first deletes and rebuilds only the state records that arrived in a file
+    of raw.students or of `raw_tables` not seen by the last build, and those whose national ID
+    changed since (<model>__relinked), not every record of their children. The bookkeeping is
+    the national-ID models' (links_seen, new_loads, relinked); <model>__affected holds state
+    records, and the model filters its rows with incremental_records_filter.
+-#}
+{% macro incremental_linked_records_config(raw_tables) %}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ incremental_linked_records_pre_hook(this, '" ~ raw_tables ~ "') }}",
+        post_hook="{{ incremental_identities_post_hook(this, '" ~ raw_tables ~ "', '') }}"
+    ) }}
+{% endmacro %}
+
+{% macro incremental_linked_records_pre_hook(this_relation, raw_tables) %}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    {{ linked_bookkeeping(prefix, raw_tables) }}
     {%- if is_incremental() %}
 
     create or replace table {{ prefix }}affected as
     with
-    {{ changed_records_ctes(prefix, raw_tables, loads_available=prefix ~ 'new_loads') }},
-    {%- if as_of_rule %}
-    as_of_records as (
-        {{ as_of_affected_records(as_of_rule, prefix ~ 'as_of_seen') }}
-    ),
-    {%- endif %}
-    {{ affected_national_ids(prefix, 'as_of_records' if as_of_rule else none) }};
+    {{ changed_records_ctes(prefix, raw_tables, loads_available=prefix ~ 'new_loads') }}
+    select state, state_student_id from changed_records
+    union
+    select state, state_student_id from {{ prefix }}relinked;
 
-    {{ delete_affected_national_ids(this_relation, prefix) }};
+    delete from {{ this_relation }} as built
+    where exists (
+        select 1 from {{ prefix }}affected as records
+        where records.state = built.state and records.state_student_id = built.state_student_id
+    );
     {%- endif %}
 {% endmacro %}
 

@@ -14,7 +14,17 @@ from pathlib import Path
 
 from conftest import build_like_the_pipeline
 from dbt_raw_fixture import append_rows, child_row, query, student_row
-from dbt_scenario import ROSA, deliver_first, deliver_late, enrollment, link_new_child
+from dbt_scenario import (
+    AS_OF,
+    CO_OWN_ID,
+    JOSE,
+    ROSA,
+    course,
+    deliver_first,
+    deliver_late,
+    enrollment,
+    link_new_child,
+)
 
 # NM: withdrew 2026-01-20, nothing after (lost once the as-of date passes 2026-03-21); eligible
 # until 2026-03-14 (QAD 2023-03-15)
@@ -43,6 +53,21 @@ def deliver_quiet_child(warehouse: Path) -> None:
         [child_row("NM", QUIET_STAMP, "nm2", 2, "N8", **enrollment("350000000003", "3500003", "2025-12-01", "2026-01-20"))],
     )  # fmt: skip
     link_new_child(warehouse, "NM", "N8", QUIET)
+
+
+def deliver_co_course_and_assessment(warehouse: Path) -> None:
+    """A course and an assessment of CO's record of JOSE, which the later merge re-links while
+    no new CO file arrives (fct_course and fct_assessment rebuild it only as a relinked record)."""
+    append_rows(
+        warehouse,
+        "raw.courses",
+        [child_row("CO", AS_OF, "co1c", 2, "C4", **course("Algebra I", "2025-2026", "SEM1", "02", "1.00", "1.00", school_id="080000000001", final_grade="A", in_progress="N"))],
+    )  # fmt: skip
+    append_rows(
+        warehouse,
+        "raw.assessments",
+        [child_row("CO", AS_OF, "co1a", 2, "C4", assessment_title="CMAS Math", content_area="mathematics", administration_date="2025-11", score="750", interpretation="proficient")],
+    )  # fmt: skip
 
 
 def deliver_later_florida(warehouse: Path) -> None:
@@ -77,6 +102,16 @@ def quiet_child(warehouse: Path) -> tuple[list[tuple], bool]:
     return lost, eligible[0][0]
 
 
+def co_record_ids(warehouse: Path) -> list[tuple]:
+    """The national ID on CO's record of JOSE in fct_course and in fct_assessment."""
+    return query(
+        warehouse,
+        "select msix_id from marts.fct_course where state = 'CO' and state_student_id = 'C4'"
+        " union all"
+        " select msix_id from marts.fct_assessment where state = 'CO' and state_student_id = 'C4'",
+    )
+
+
 def contents(warehouse: Path) -> dict[str, list[tuple]]:
     """Every model in marts and intermediate, and the snapshots' current rows, sorted."""
     models = query(
@@ -101,8 +136,10 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
     deliver_first(stepwise)
     deliver_quiet_child(stepwise)
+    deliver_co_course_and_assessment(stepwise)
     build_like_the_pipeline(stepwise, tmp_path / "t1")
     assert quiet_child(stepwise) == ([], True)
+    assert co_record_ids(stepwise) == [(CO_OWN_ID,), (CO_OWN_ID,)]
 
     deliver_late(stepwise)
     deliver_later_florida(stepwise)
@@ -110,6 +147,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
 
     deliver_first(full)
     deliver_quiet_child(full)
+    deliver_co_course_and_assessment(full)
     deliver_late(full)
     deliver_later_florida(full)
     build_like_the_pipeline(full, tmp_path / "t2")
@@ -124,6 +162,12 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
             " (select count(*) from marts.dim_student)",
         )[0]
         assert 0 < affected < total, model
+    # the state-record facts rebuilt CO's relinked record and not every record of its child
+    assert co_record_ids(stepwise) == [(JOSE,), (JOSE,)]
+    for model in ("fct_course", "fct_assessment"):
+        affected = query(stepwise, f"select * from intermediate.{model}__affected order by all")
+        assert ("CO", "C4") in affected, model
+        assert ("AZ", "A4") not in affected, model  # JOSE's AZ record: no new file, same ID
     # the snapshot closed ROSA's retracted FL enrollment
     assert query(
         stepwise,

@@ -1,7 +1,7 @@
--- One row per assessment result that counts now, from every state. Incremental by national ID
+-- One row per assessment result that counts now, from every state. Incremental by state record
 -- (incremental_records.sql).
 
-{{ incremental_identities_config('assessments') }}
+{{ incremental_linked_records_config('assessments') }}
 
 with
 
@@ -38,7 +38,7 @@ final as (
         on
             assessments.state = xwalk.state
             and assessments.state_student_id = xwalk.state_student_id
-    {{ incremental_children_filter('xwalk.msix_id') }}
+    {{ incremental_records_filter('assessments') }}
 
 )
 

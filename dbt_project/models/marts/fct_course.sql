@@ -1,6 +1,7 @@
 -- One row per course record that counts now, from every state, with exact decimal credits.
+-- Incremental by state record (incremental_records.sql).
 
-{{ incremental_identities_config('courses') }}
+{{ incremental_linked_records_config('courses') }}
 
 with
 
@@ -45,7 +46,7 @@ final as (
         on
             courses.state = xwalk.state
             and courses.state_student_id = xwalk.state_student_id
-    {{ incremental_children_filter('xwalk.msix_id') }}
+    {{ incremental_records_filter('courses') }}
 
 )
 
