@@ -6,6 +6,8 @@ test module imports `airflow`.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +18,9 @@ import pytest
 from msix.orchestration import local
 
 if "airflow" not in sys.modules:
-    local.use_airflow_home(Path(tempfile.mkdtemp(prefix="msix-airflow-test-")))
+    home = Path(tempfile.mkdtemp(prefix="msix-airflow-test-"))
+    local.use_airflow_home(home)
+    atexit.register(shutil.rmtree, home, ignore_errors=True)  # the session's, not left in /tmp
 
 
 @pytest.fixture(scope="session")
