@@ -20,7 +20,7 @@ import duckdb
 
 from loaders import manifest
 from loaders.checks import checked_select, insert_loaded_sql, insert_quarantine_sql, lit
-from loaders.contract import column_names, required_columns
+from loaders.contract import column_names
 from loaders.errors import FileRejected
 from loaders.layouts import Layout
 from loaders.manifest import FileScan
@@ -29,6 +29,7 @@ from loaders.sink import Lineage, RowCounts
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line rejects the file; a long field quarantines a row
 CHUNK_BYTES = 4 * 1024 * 1024
+KEY_COLUMN = "state_student_id"  # every record type's rows name their student by it
 UTF8_NAMES = {"utf-8", "utf-8-sig", "utf8", "utf_8", "utf_8_sig"}
 
 
@@ -41,7 +42,11 @@ class HeaderMap:
 
 
 def map_header(record_type: str, layout: Layout, header: list[str]) -> HeaderMap:
-    """Map the state's header names to contract columns; reject duplicates and missing ones."""
+    """Map the state's header names to contract columns; reject duplicates and a missing
+    `state_student_id` (no row could be attributed). Another required column that is absent is
+    missing on every row: each row is checked on its own (a delete needs only the student's ID,
+    so a file of deletes may carry just `state_student_id,action`; any other row is quarantined
+    with "required field missing")."""
     known = set(column_names(record_type))
     contract: dict[str, int] = {}
     unknown: dict[str, int] = {}
@@ -51,9 +56,8 @@ def map_header(record_type: str, layout: Layout, header: list[str]) -> HeaderMap
         if name in target:
             raise FileRejected(f"header names column {printable(name)} twice")
         target[name] = position
-    missing = [c for c in required_columns(record_type) if c not in contract]
-    if missing:
-        raise FileRejected(f"required column missing: {', '.join(missing)}")
+    if KEY_COLUMN not in contract:
+        raise FileRejected(f"required column missing: {KEY_COLUMN}")
     return HeaderMap(contract, unknown)
 
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.loaders.conftest import STUDENT_HEADER
+
 
 def test_bom_free_order_case_insensitive_headers_and_unknown_columns(landing) -> None:
     header = [
@@ -122,7 +124,24 @@ def test_rows_read_equal_loaded_plus_quarantined_per_file(landing) -> None:
     )
 
 
-def test_missing_required_column_rejects_the_file_and_others_still_load(landing) -> None:
+def test_a_file_of_deletes_needs_only_the_student_id_and_action_columns(landing) -> None:
+    landing.students(
+        "TX", [["TX1", "D"], ["TX2", "d"], ["TX3", "U"]], header=["State_Student_Id", "ACTION"]
+    )
+    report = landing.ingest()
+    assert report.counts()["files_loaded"] == 1
+    assert landing.rows("select state_student_id, action from raw.students") == [("TX1", "D")]
+    quarantined = landing.rows(
+        "select state_student_id, line_no, field, reason from raw.quarantine order by line_no"
+    )
+    assert quarantined == [
+        ("TX2", 3, "action", "bad code (expected one of I U D)"),
+        ("TX3", 4, "first_name", "required field missing"),
+    ]
+    assert [row[2:5] for row in landing.manifest()] == [(3, 1, 2)]
+
+
+def test_an_absent_required_column_is_missing_on_every_row_and_others_still_load(landing) -> None:
     landing.students(
         "TX",
         [["TX1", "Ana", "Ruiz", "F"]],
@@ -130,13 +149,24 @@ def test_missing_required_column_rejects_the_file_and_others_still_load(landing)
     )
     landing.students("NE", [landing.student("NE1")])
     report = landing.ingest()
+    assert report.counts()["files_loaded"] == 2
+    assert landing.rows("select state from raw.students") == [("NE",)]
+    assert landing.rows("select file_name, line_no, field, reason from raw.quarantine") == [
+        ("TX_20261101T083000_students.csv", 2, "birth_date", "required field missing")
+    ]
+
+
+def test_a_file_without_the_student_id_column_is_rejected(landing) -> None:
+    landing.students("TX", [["Ana", "Ruiz", "F", "2012-01-01"]], header=STUDENT_HEADER[1:])
+    report = landing.ingest()
     assert report.counts()["files_rejected"] == 1
-    assert report.counts()["files_loaded"] == 1
     manifest = {row[0]: row for row in landing.manifest()}
     assert manifest["TX_20261101T083000_students.csv"][1] == "rejected"
-    assert "required column missing: birth_date" in manifest["TX_20261101T083000_students.csv"][5]
+    assert (
+        manifest["TX_20261101T083000_students.csv"][5]
+        == "required column missing: state_student_id"
+    )
     assert any("TX_20261101T083000_students.csv: rejected" in note for note in report.notes())
-    assert landing.rows("select state from raw.students") == [("NE",)]
 
 
 def test_duplicated_header_and_ragged_rows_reject_the_file(landing) -> None:
