@@ -29,6 +29,7 @@ from loaders.sink import Lineage, RowCounts
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line rejects the file; a long field quarantines a row
 CHUNK_BYTES = 4 * 1024 * 1024
+HEADER_PEEK_BYTES = 64 * 1024  # enough for any header line
 KEY_COLUMN = "state_student_id"  # every record type's rows name their student by it
 UTF8_NAMES = {"utf-8", "utf-8-sig", "utf8", "utf_8", "utf_8_sig"}
 
@@ -71,6 +72,37 @@ def read_header(path: Path, delimiter: str) -> list[str]:
     if not line.strip():
         raise FileRejected("empty file: no header row")
     return next(csv.reader([line], delimiter=delimiter))
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    """The file's first physical line, decoded leniently (only to look at a header)."""
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_PEEK_BYTES)
+    text = head.decode(encoding, errors="replace").removeprefix("\ufeff")
+    return text.splitlines()[0] if text.strip() else ""
+
+
+def _names(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), []) if line else []
+
+
+def sends_canonical(path: Path, record_type: str, layout: Layout) -> bool:
+    """True when a state with a layout sent this file in the canonical form instead (§3: every
+    state may send canonical files): its first line, read as canonical UTF-8 CSV, names
+    `state_student_id`, and the layout's own reading of it does not (a fixed-width file has no
+    header, so a canonical header is enough)."""
+    if layout.is_canonical:
+        return False
+    canonical_names = {n.strip().lower() for n in _names(_first_line(path, "utf-8"), ",")}
+    if KEY_COLUMN not in canonical_names:
+        return False
+    if layout.format == "fixed_width":
+        return True
+    try:
+        theirs = _names(_first_line(path, layout.encoding), layout.delimiter)
+    except LookupError:  # an unknown encoding: the layout's load says so
+        return False
+    return KEY_COLUMN not in {layout.contract_name(record_type, n) for n in theirs}
 
 
 @contextmanager

@@ -26,10 +26,10 @@ import duckdb
 from lxml import etree
 
 from loaders import manifest
-from loaders.csv_files import as_utf8, load_csv
+from loaders.csv_files import as_utf8, load_csv, sends_canonical
 from loaders.errors import FileRejected
 from loaders.fixed_width import load_fixed_width
-from loaders.layouts import Layout, LayoutError, load_layout
+from loaders.layouts import Layout, LayoutError, canonical, load_layout
 from loaders.names import BadName, SubmissionFile, candidate_paths, parse_path, printable
 from loaders.schema import ensure_schema
 from loaders.sink import Lineage, RowCounts, insert_arrow
@@ -321,6 +321,8 @@ def _load(
             insert_arrow(con, record_type, layout, batch, lineage, counts)
         return
     layout = layouts.get(sub.state)
+    if sends_canonical(sub.path, sub.record_type, layout):
+        layout = canonical(sub.state)
     if layout.format == "fixed_width":
         load_fixed_width(con, sub.path, sub.record_type, layout, lineage, counts)
         return

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from loaders.layouts import LayoutError, parse_layout
+from msix.paths import LAYOUTS_DIR
+from tests.loaders.conftest import Landing
 
 NE_LAYOUT = """
 state = "NE"
@@ -138,3 +140,43 @@ def test_a_layout_that_is_not_utf8_is_a_layout_error(tmp_path: Path) -> None:
     path.write_bytes(b'state = "NE"\n# Ren\xe9\n')
     with pytest.raises(LayoutError, match="NE.toml: not a readable TOML layout"):
         parse_layout(path)
+
+
+CANONICAL_STUDENTS = (
+    "\ufeffState_Student_Id,first_name,last_name_1,sex,birth_date\r\n"
+    "{st}1,José,Muñoz,F,2010-03-14\r\n"
+)
+
+
+@pytest.mark.parametrize("state", ["MI", "NC", "WA"])
+def test_a_state_with_a_shipped_layout_may_still_send_canonical_files(landing, state) -> None:
+    """§3: canonical files load from every state; the layout is for the state's own exports."""
+    shipped = Landing(landing.root, landing.warehouse, LAYOUTS_DIR)
+    shipped.write(
+        state, f"{state}_20261101T083000_students.csv", CANONICAL_STUDENTS.format(st=state)
+    )
+    shipped.write(
+        state,
+        f"{state}_20261101T083000_enrollments.csv",
+        "state_student_id,school_id,school_name,enrollment_type,enrollment_date,grade_level\n"
+        f"{state}1,260001000001,A,01,2026-08-20,09\n",
+    )
+    report = shipped.ingest()
+    assert report.counts()["rows_loaded"] == 2, report.notes()
+    assert shipped.rows("select first_name, birth_date::varchar from raw.students") == [
+        ("José", "2010-03-14")
+    ]
+
+
+def test_a_layout_file_with_contract_names_keeps_its_layout(landing) -> None:
+    """A layout that keeps the contract's names and comma (only dates differ) still applies."""
+    (landing.layouts / "NE.toml").write_text('state = "NE"\ndate_format = "%m/%d/%Y"\n')
+    body = "state_student_id,first_name,last_name_1,sex,birth_date\nNE1,Ana,Ruiz,F,03/14/2010\n"
+    landing.write("NE", "NE_20261101T083000_students.csv", body)
+    (landing.layouts / "FL.toml").write_text(FL_LAYOUT)
+    landing.write("FL", "FL_20261101T083000_students.csv", CANONICAL_STUDENTS.format(st="FL"))
+    landing.ingest()
+    assert landing.rows("select state, birth_date::varchar from raw.students order by 1") == [
+        ("FL", "2010-03-14"),
+        ("NE", "2010-03-14"),
+    ]

@@ -54,7 +54,7 @@ def test_a_late_file_with_an_older_stamp_is_loaded_with_its_own_stamp(landing) -
 
 
 def test_a_rejected_file_fixed_under_the_same_name_is_loaded_as_a_new_row(landing) -> None:
-    path = landing.students("TX", [["TX1", "Ana"]], header=["state_student_id", "first_name"])
+    path = landing.students("TX", [["TX1", "Ana"]], header=["student_id", "first_name"])
     landing.ingest()
     landing.students("TX", [landing.student("TX1")])
     assert path.exists()

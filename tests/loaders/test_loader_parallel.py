@@ -19,7 +19,7 @@ def _fill(landing) -> None:
         ]
         path = landing.students("TX", rows, stamp=f"202611{day:02d}T083000")
     landing.write("TX", "TX_20261120T083000_students.csv", path.read_bytes())  # a duplicate
-    landing.write("TX", "TX_20261121T083000_students.csv", "state_student_id\nTX1\n")  # rejected
+    landing.write("TX", "TX_20261121T083000_students.csv", "student_id\nTX1\n")  # rejected
     landing.write("NE", "NE_20261101T083000.xml", landing.xml_text(state="NE"))
     landing.write("NE", "notes.txt", "not a submission")
 
