@@ -95,8 +95,13 @@ def _stylesheet() -> bytes:
         '<xsl:template match="Student" mode="top">'
         f'{_mark(START_CODES["students"])}<xsl:value-of select="@action"/>'
         f"<xsl:if test=\"@action = ''\">{odd}</xsl:if>"
-        '<xsl:apply-templates select="*" mode="students"/></xsl:template>',
+        # the Student's own fields first, then its records: a token belongs to the record
+        # started last, so a field after a record (`<Move/><Sex>`) must not follow it
+        # (mode `records` writes nothing for a field, mode `students` nothing for a record)
+        '<xsl:apply-templates select="*" mode="students"/>'
+        '<xsl:apply-templates select="*" mode="records"/></xsl:template>',
         f'<xsl:template match="*" mode="leaf">{odd}</xsl:template>',
+        '<xsl:template match="*" mode="records"/>',
     ]
     for record_type in RECORD_TYPES:
         templates.append(f'<xsl:template match="*" mode="{record_type}">{odd}</xsl:template>')
@@ -107,9 +112,10 @@ def _stylesheet() -> bytes:
             )
     for record_type, element in XML_ELEMENTS.items():
         templates.append(
-            f'<xsl:template match="{element}" mode="students">{_mark(START_CODES[record_type])}'
+            f'<xsl:template match="{element}" mode="records">{_mark(START_CODES[record_type])}'
             f'<xsl:apply-templates select="*" mode="{record_type}"/></xsl:template>'
         )
+        templates.append(f'<xsl:template match="{element}" mode="students"/>')
     return (
         '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
         '<xsl:output method="text" encoding="UTF-8"/>' + "".join(templates) + "</xsl:stylesheet>"
@@ -233,6 +239,9 @@ def _raw_tokens(chunk: bytes) -> _Tokens | None:
     field = opening[element] & (code < STUDENT_MARK)
     if not closing[np.minimum(element[field] + 1, count - 1)].all():
         return None  # an element inside a value
+    started = np.maximum.accumulate(np.where(code >= STUDENT_MARK, np.arange(len(element)), 0))
+    if (field & (level == 1) & (level[started] != 0)).any():
+        return None  # a Student's field after one of its records: the XSLT reorders them
     text = np.where(field, 4 * element + 2, 0)
     values = segments.take(pa.array(text, mask=~field)).cast(pa.string())
     empty = ~field | (offsets[4 * element + 3] == offsets[4 * element + 2])

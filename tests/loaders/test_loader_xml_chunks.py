@@ -119,6 +119,38 @@ def test_tags_read_from_the_bytes_give_the_xslt_rows() -> None:
     assert raw["assessments"]["score"].to_pylist() == [" 1 "]
 
 
+@pytest.mark.parametrize("last_name", ["Ruiz", "Ruiz &amp; Diaz", "Ruiz\r"])
+def test_a_students_fields_after_its_records_stay_the_students(
+    landing, small_chunks, last_name
+) -> None:
+    """Element order inside a Student is free: its fields after one of its records (read from
+    the bytes, or by the XSLT when an entity or a carriage return is there) are the Student's,
+    not the record's (they went into the Move's columns, or past its last one)."""
+    late = (
+        "<Student><StateStudentId>TX{i}</StateStudentId><BirthDate>2010-03-14</BirthDate>"
+        f"<Move><Qad>2026-09-02</Qad></Move><FirstName>Ana</FirstName><LastName1>{last_name}"
+        "</LastName1><Sex>F</Sex></Student>"
+    )
+    move_first = (
+        "<Student><Move><Qad>2026-09-02</Qad></Move><StateStudentId>TX{i}</StateStudentId>"
+        f"<FirstName>Ana</FirstName><LastName1>{last_name}</LastName1><Sex>F</Sex>"
+        "<BirthDate>2010-03-14</BirthDate></Student>"
+    )
+    sub = _file(landing, [(late if i % 2 else move_first).format(i=i) for i in range(6)])
+    fast = _fast_only(sub)
+    element = _tables(xml_files._element_batches(sub))
+    for record_type, table in element.items():
+        assert fast[record_type].equals(table), record_type
+    students = fast["students"].to_pylist()
+    assert [(r["state_student_id"], r["first_name"], r["sex"]) for r in students[:2]] == [
+        ("TX0", "Ana", "F"),
+        ("TX1", "Ana", "F"),
+    ]
+    assert fast["moves"]["move_from_city"].to_pylist() == [None] * 6
+    assert fast["moves"]["eligibility_expiration_date"].to_pylist() == [None] * 6
+    assert fast["moves"]["state_student_id"].to_pylist()[:2] == ["TX0", "TX1"]
+
+
 @pytest.mark.parametrize(
     "chunk",
     [
