@@ -89,8 +89,8 @@ def _names(line: str, delimiter: str) -> list[str]:
 def sends_canonical(path: Path, record_type: str, layout: Layout) -> bool:
     """True when a state with a layout sent this file in the canonical form instead (§3: every
     state may send canonical files): its first line, read as canonical UTF-8 CSV, names
-    `state_student_id`, and the layout's own reading of it does not (a fixed-width file has no
-    header, so a canonical header is enough)."""
+    `state_student_id`, and the layout's own reading of it does not name the layout's column
+    for it (a fixed-width file has no header, so a canonical header is enough)."""
     if layout.is_canonical:
         return False
     canonical_names = {n.strip().lower() for n in _names(_first_line(path, "utf-8"), ",")}
@@ -102,7 +102,8 @@ def sends_canonical(path: Path, record_type: str, layout: Layout) -> bool:
         theirs = _names(_first_line(path, layout.encoding), layout.delimiter)
     except LookupError:  # an unknown encoding: the layout's load says so
         return False
-    return KEY_COLUMN not in {layout.contract_name(record_type, n) for n in theirs}
+    their_key = layout.their_name(record_type, KEY_COLUMN).lower()
+    return their_key not in {n.strip().lower() for n in theirs}
 
 
 @contextmanager

@@ -180,3 +180,24 @@ def test_a_layout_file_with_contract_names_keeps_its_layout(landing) -> None:
         ("FL", "2010-03-14"),
         ("NE", "2010-03-14"),
     ]
+
+
+def test_a_canonical_file_from_a_comma_layout_with_its_own_names_is_read_as_utf8(landing) -> None:
+    """A layout that keeps the comma but renames the columns and reads cp1252: a canonical
+    (UTF-8, contract names) file from that state is read as canonical, accents intact."""
+    (landing.layouts / "NE.toml").write_text(NE_LAYOUT.replace('delimiter = "|"', ""))
+    canonical = CANONICAL_STUDENTS.format(st="NE").removeprefix("\ufeff")  # no BOM to tell
+    landing.write("NE", "NE_20261101T083000_students.csv", canonical)
+    landing.write(
+        "NE",
+        "NE_20261102T083000_students.csv",
+        "STUDENT_NO,GIVEN,SURNAME,GENDER,DOB\nNE2,José,Muñoz,2,03/14/2010\n",
+        encoding="cp1252",
+    )
+    landing.ingest()
+    assert landing.rows(
+        "select state_student_id, first_name, sex from raw.students order by 1"
+    ) == [
+        ("NE1", "José", "F"),
+        ("NE2", "José", "F"),
+    ]
