@@ -36,6 +36,10 @@ create table if not exists quality.issue_history (
 """
 
 
+# warehouse.md: dq_issue holds "open or closed" findings; the history says `resolved`
+PUBLISHED_STATUS = "case when status = 'open' then 'open' else 'closed' end"
+
+
 @dataclass
 class IssueCounts:
     opened: int
@@ -116,10 +120,11 @@ def update_history(
             {"seen": seen},
         )
         con.execute(
-            """
+            f"""
             create or replace table marts.dq_issue as
             select issue_id, rule, severity, state, district_id, msix_id, state_student_id,
-                detail, first_seen, last_seen, status, changed_at, resolved_at, subject_key
+                detail, first_seen, last_seen, {PUBLISHED_STATUS} as status, changed_at,
+                resolved_at, subject_key
             from quality.issue_history
             order by state, rule, issue_id
             """

@@ -227,7 +227,7 @@ def test_resolved_finding_is_news_once(settings: Settings, inbox: Inbox) -> None
     news = inbox.messages[before:]
     assert sorted(rcpt[0] for rcpt, _ in news) == ["tx.data@example.org", "tx.region@example.org"]
     rows = attachment(news[0][1], "findings.csv").splitlines()[1:]
-    assert len(rows) == 1 and ",resolved," in rows[0] and ",TX1," in rows[0]
+    assert len(rows) == 1 and ",closed," in rows[0] and ",TX1," in rows[0]
 
 
 def test_digest_cells_are_written_as_msix_output_writes_them() -> None:

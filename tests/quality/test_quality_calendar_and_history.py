@@ -57,7 +57,9 @@ def test_issue_ids_stable_and_resolved_when_fixed() -> None:
     wh.add("raw.courses", [{**course, "credits_granted": 0.5, "stamp": datetime(2026, 2, 4)}])
     _findings_run(con, datetime(2026, 2, 5, tzinfo=UTC))
     rows = con.execute("select issue_id, status, resolved_at from marts.dq_issue").fetchall()
-    assert rows == [(before[0][0], "resolved", datetime(2026, 2, 5))]
+    assert rows == [(before[0][0], "closed", datetime(2026, 2, 5))]  # warehouse.md: open or closed
+    history = con.execute("select status from quality.issue_history").fetchall()
+    assert history == [("resolved",)]
     assert write_state_summary(con, datetime(2026, 2, 5, tzinfo=UTC)) == 1
     summary = con.execute("select state, students, open_findings from marts.dq_state_summary")
     assert summary.fetchall() == [("TX", 1, 0)]
