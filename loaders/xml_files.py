@@ -152,7 +152,9 @@ def _check_root(root: etree._Element, sub: SubmissionFile) -> int:
         created = datetime.fromisoformat(root.get("created") or "")
     except ValueError:
         raise FileRejected("Submission created is missing or not a date and time") from None
-    if created != sub.stamp:
+    # the stamp is the extract's wall-clock time: a UTC mark or offset on `created` (an ISO
+    # writer's "Z") does not change which time the file says
+    if created.replace(tzinfo=None) != sub.stamp:
         raise FileRejected("Submission created does not match the file name's stamp")
     count = root.get("studentCount") or ""
     if not count.isdigit():

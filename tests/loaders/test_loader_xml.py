@@ -71,6 +71,21 @@ def test_a_file_that_disagrees_with_itself_or_its_name_is_rejected_whole(
     assert landing.rows("select state from raw.students") == [("NE",)]
 
 
+@pytest.mark.parametrize(
+    "created",
+    [
+        "2026-11-01T08:30:00Z",
+        "2026-11-01T08:30:00.000",
+        "20261101T083000",
+        "2026-11-01T08:30:00-06:00",
+    ],
+)
+def test_created_in_another_iso_form_of_the_stamp_agrees_with_the_name(landing, created) -> None:
+    landing.write("TX", NAME, landing.xml_text(created=created))
+    landing.ingest()
+    assert landing.manifest()[0][1:4] == ("loaded", 1, 1)
+
+
 def test_a_rejected_xml_leaves_no_rows_even_after_full_batches(landing, monkeypatch) -> None:
     monkeypatch.setattr("loaders.xml_files.BATCH_ROWS", 2)
     monkeypatch.setattr("loaders.xml_files.FULL_CHECK_EVERY", 1)
