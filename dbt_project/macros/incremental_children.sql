@@ -19,8 +19,12 @@
     intermediate.{{ model_name }}__
 {%- endmacro %}
 
-{#- The raw tables a model's rows come from: raw.students (deletions, re-submissions) and the
-    record types named in `raw_tables` (one name, or several separated by commas). -#}
+{#- The raw tables a model's rows come from: raw.students and the record types named in
+    `raw_tables` (one name, or several separated by commas). A model whose rows read the
+    students' values (names, birth dates, ...) names `students`; for every other model only a
+    student's retraction (action `D`, which hides the record's child rows) changes its rows,
+    so the students re-sent with their changed child records do not touch it
+    (retractions_only). -#}
 {% macro raw_tables_read(raw_tables) -%}
     {%- set tables = ['students'] %}
     {%- for table in raw_tables.split(',') %}
@@ -29,10 +33,19 @@
     {{- return(tables) }}
 {%- endmacro %}
 
+{#- Whether a model reading `raw_tables` is changed by `table`'s rows only through retractions:
+    raw.students when the model does not name it. -#}
+{% macro retractions_only(table, raw_tables) -%}
+    {%- set named = [] %}
+    {%- for name in raw_tables.split(',') %}{% do named.append(name | trim) %}{% endfor %}
+    {{- return(table == 'students' and 'students' not in named) }}
+{%- endmacro %}
+
 {#-
     Two CTEs, `new_loads` (load_ids of raw.students and the other `raw_tables`, or of the
     relation `loads_available` when given, not in <prefix>loads_seen) and `changed_records` (the
-    state records those loads carry).
+    state records those loads carry; of raw.students only the retracted ones, unless the model
+    names it).
 -#}
 {% macro changed_records_ctes(prefix, raw_tables, loads_available=none) %}
     {%- set tables = raw_tables_read(raw_tables) %}
@@ -52,6 +65,7 @@
         {%- for table in tables %}
         select state, state_student_id from {{ source('raw', table) }}
         where load_id in (select new_loads.load_id from new_loads)
+        {%- if retractions_only(table, raw_tables) %} and action = 'D'{% endif %}
         {{ 'union' if not loop.last }}
         {%- endfor %}
     )

@@ -17,8 +17,11 @@ from dbt_raw_fixture import append_rows, child_row, query, student_row
 from dbt_scenario import (
     AS_OF,
     CO_OWN_ID,
+    ELDER,
+    INTRA,
     JOSE,
     ROSA,
+    SMALL_CELL_CHILDREN,
     course,
     deliver_first,
     deliver_late,
@@ -70,6 +73,21 @@ def deliver_co_course_and_assessment(warehouse: Path) -> None:
     )  # fmt: skip
 
 
+def deliver_student_rows_only(warehouse: Path) -> None:
+    """Student rows without child records, in the later delivery: NM retracts INTRA's record,
+    corrects ELDER's birth date (her eligibility no longer ends at 22 first) and re-sends a
+    child of the monthly report (one qualifying move, nothing else) unchanged."""
+    append_rows(
+        warehouse,
+        "raw.students",
+        [
+            student_row("NM", FL_2, "nm3", 2, "N7", action="D", first_name="Ines", birth_date="2011-07-07"),
+            student_row("NM", FL_2, "nm3", 3, "N5", first_name="Ana", birth_date="2007-01-15"),
+            student_row("NM", FL_2, "nm3", 4, "S0", first_name="Kid0"),
+        ],
+    )  # fmt: skip
+
+
 def deliver_later_florida(warehouse: Path) -> None:
     """FL resubmits ROSA: her enrollment is replaced by one at another school, and a course."""
     append_rows(
@@ -100,6 +118,11 @@ def quiet_child(warehouse: Path) -> tuple[list[tuple], bool]:
         warehouse, f"select is_currently_eligible from marts.dim_student where msix_id = '{QUIET}'"
     )
     return lost, eligible[0][0]
+
+
+def affected_rows(warehouse: Path, model: str) -> list[tuple]:
+    """What the model's last build rebuilt: national IDs, or (state, state_student_id)."""
+    return query(warehouse, f"select * from intermediate.{model}__affected")
 
 
 def co_record_ids(warehouse: Path) -> list[tuple]:
@@ -143,6 +166,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
 
     deliver_late(stepwise)
     deliver_later_florida(stepwise)
+    deliver_student_rows_only(stepwise)
     build_like_the_pipeline(stepwise, tmp_path / "t1")
 
     deliver_first(full)
@@ -150,6 +174,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     deliver_co_course_and_assessment(full)
     deliver_late(full)
     deliver_later_florida(full)
+    deliver_student_rows_only(full)
     build_like_the_pipeline(full, tmp_path / "t2")
 
     # the as-of date alone made the quiet child lost and no longer eligible, and the delta
@@ -165,9 +190,17 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     # the state-record facts rebuilt CO's relinked record and not every record of its child
     assert co_record_ids(stepwise) == [(JOSE,), (JOSE,)]
     for model in ("fct_course", "fct_assessment"):
-        affected = query(stepwise, f"select * from intermediate.{model}__affected order by all")
+        affected = affected_rows(stepwise, model)
         assert ("CO", "C4") in affected, model
         assert ("AZ", "A4") not in affected, model  # JOSE's AZ record: no new file, same ID
+    # a student row re-sent without child records changes only the models that read student
+    # values; a retraction, every model of the record's child rows
+    assert ("NM", "S0") not in affected_rows(stepwise, "fct_course")
+    for model in ("fct_enrollment", "int_moves_detected", "rpt_credit_accrual"):
+        affected = affected_rows(stepwise, model)
+        assert (INTRA,) in affected and (SMALL_CELL_CHILDREN[0],) not in affected, model
+    for model in ("fct_eligibility", "dim_student"):
+        assert (ELDER,) in affected_rows(stepwise, model), model
     # the snapshot closed ROSA's retracted FL enrollment
     assert query(
         stepwise,

@@ -1,7 +1,7 @@
 -- One row per current qualifying move: the eligibility period it opens, derived by the rule,
 -- beside the state's own expiration date. Incremental by state record (incremental_records.sql).
 
-{{ incremental_records_config('moves') }}
+{{ incremental_records_config('students,moves') }}
 
 with
 

@@ -4,7 +4,7 @@
 -- links changed, or whose current eligibility the new as-of date can change (as_of_affected.sql).
 -- depends_on: {{ ref('int_eligibility_periods') }}
 
-{{ incremental_identities_config('moves', 'eligibility') }}
+{{ incremental_identities_config('students,moves', 'eligibility') }}
 
 {%- set fields = identity_fields() %}
 

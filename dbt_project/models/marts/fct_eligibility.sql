@@ -5,7 +5,7 @@
 -- (as_of_affected.sql, rule 'eligibility'); the post-hook moves every other row's as_of_date
 -- to this build's, the one value of theirs the new date changes.
 
-{{ incremental_identities_config('moves', 'eligibility') }}
+{{ incremental_identities_config('students,moves', 'eligibility') }}
 {{ config(post_hook="{{ move_as_of_date(this) }}") }}
 
 with
