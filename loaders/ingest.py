@@ -26,11 +26,13 @@ import duckdb
 from lxml import etree
 
 from loaders import manifest
+from loaders.contract import RECORD_TYPES
 from loaders.csv_files import as_utf8, load_csv, sends_canonical
 from loaders.errors import FileRejected
 from loaders.fixed_width import load_fixed_width
 from loaders.layouts import Layout, LayoutError, canonical, load_layout
 from loaders.names import BadName, SubmissionFile, candidate_paths, parse_path, printable
+from loaders.repeats import quarantine_repeats
 from loaders.schema import ensure_schema
 from loaders.sink import Lineage, RowCounts, insert_arrow
 from loaders.xml_files import xml_batches
@@ -319,7 +321,22 @@ def _load(
         layout = Layout(state=sub.state)  # XML is always canonical
         for record_type, batch in xml_batches(sub):
             insert_arrow(con, record_type, layout, batch, lineage, counts)
+        for record_type in RECORD_TYPES:
+            quarantine_repeats(con, record_type, lineage, counts)
         return
+    _load_records(con, sub, layouts, lineage, counts, scan)
+    quarantine_repeats(con, sub.record_type, lineage, counts)
+
+
+def _load_records(
+    con: duckdb.DuckDBPyConnection,
+    sub: SubmissionFile,
+    layouts: _Layouts,
+    lineage: Lineage,
+    counts: RowCounts,
+    scan: manifest.FileScan,
+) -> None:
+    """The rows of one CSV or fixed-width file into raw and quarantine."""
     layout = layouts.get(sub.state)
     if sends_canonical(sub.path, sub.record_type, layout):
         layout = canonical(sub.state)

@@ -203,3 +203,61 @@ def test_a_rejection_reason_never_quotes_the_broken_row(landing) -> None:
     landing.ingest()
     reason = {row[0]: row[5] for row in landing.manifest()}["NE_20261101T083000_students.csv"]
     assert reason == "malformed CSV at line 2: Value with unterminated quote found."
+
+
+def test_rows_repeating_a_key_in_one_file_are_quarantined_but_one(landing) -> None:
+    """§4: one row per student per submission, enrollments by their key. The row kept is the
+    one the current-record models keep: a student's last line, an enrollment's first."""
+    landing.students(
+        "TX",
+        [landing.student("TX1", "Ana"), landing.student("TX2"), landing.student("TX1", "Anna")],
+    )
+    header = "state_student_id,school_id,school_name,enrollment_type,enrollment_date,grade_level\n"
+    row = "TX1,481234005678,{},01,2026-08-20,09\n"
+    landing.write(
+        "TX",
+        "TX_20261101T083000_enrollments.csv",
+        header + row.format("First") + row.format("Again") + row.format("Third"),
+    )
+    landing.ingest()
+    assert landing.rows("select state_student_id, first_name from raw.students order by 1") == [
+        ("TX1", "Anna"),
+        ("TX2", "Ana"),
+    ]
+    assert landing.rows("select school_name from raw.enrollments") == [("First",)]
+    assert landing.rows(
+        "select record_type, line_no, field, reason from raw.quarantine order by 1, 2"
+    ) == [
+        (
+            "enrollments",
+            3,
+            "state_student_id",
+            "repeats the key of line 2 of this file (that line is kept)",
+        ),
+        (
+            "enrollments",
+            4,
+            "state_student_id",
+            "repeats the key of line 2 of this file (that line is kept)",
+        ),
+        (
+            "students",
+            2,
+            "state_student_id",
+            "repeats the key of line 4 of this file (that line is kept)",
+        ),
+    ]
+    assert [row[2:5] for row in landing.manifest()] == [(3, 1, 2), (3, 2, 1)]
+
+
+def test_a_student_repeated_in_an_xml_file_is_quarantined_but_the_last(landing) -> None:
+    students = [landing.xml_student("TX1"), landing.xml_student("TX2"), landing.xml_student("TX1")]
+    landing.write("TX", "TX_20261101T083000.xml", landing.xml_text(students=students))
+    landing.ingest()
+    assert landing.rows("select state_student_id, line_no from raw.students order by 1") == [
+        ("TX1", 3),
+        ("TX2", 2),
+    ]
+    assert landing.rows("select line_no, reason from raw.quarantine") == [
+        (1, "repeats the key of line 3 of this file (that line is kept)")
+    ]
