@@ -4,8 +4,9 @@ A students file holds one row per student per submission, and an enrollment or c
 by its key; a file that repeats one breaks the contract. Every row but one of such a repeat is
 moved from `raw.<type>` to `raw.quarantine` (field: `state_student_id`, reason: the line kept),
 inside the file's transaction: the row kept is the one the current-record models keep (the last
-line of a student, the first of an enrollment or course), so the marts do not change, and
-`rows_read = rows_loaded + rows_quarantined` still holds.
+line of a student, the first of an enrollment or course), so the marts do not change (but for
+a `D` followed by a `U` of one student in one file: the quarantined `D` no longer retracts the
+child records of that submission), and `rows_read = rows_loaded + rows_quarantined` still holds.
 """
 
 from __future__ import annotations
