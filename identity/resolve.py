@@ -2,13 +2,14 @@
 
 `resolve(settings)` reads `intermediate.int_student_records_latest`, scores candidate pairs with
 the committed model, clusters under the coordinators' decisions, assigns IDs against the
-registry and writes `identity.*`. Incremental by default: only records whose input changed are
-normalised (identity/feature_cache.py), only pairs that involve a new or changed record (or a
-record whose cluster a decision re-opened) are scored, and only the affected part of the
-registry (identity/scope.py) is re-clustered and rewritten, row by row, so a run costs what
-changed; every other record keeps its ID and its rows untouched. A run whose inputs are those
-of a settled last run only records itself (identity/fingerprint.py). `full=True` renormalises
-and rescores everything, still keeping every ID already issued.
+registry and writes `identity.*`. Incremental by default: only records whose input changed (a
+new stamp alone is no change) are normalised (identity/feature_cache.py) and hashed, only pairs
+that involve a new or changed record (or a record whose cluster a decision re-opened) are
+scored, and only the affected part of the registry (identity/scope.py) is re-clustered and
+rewritten, row by row, so a run costs what changed; every other record keeps its ID and its
+rows untouched. A run whose inputs are those of a settled last run only records itself
+(identity/fingerprint.py). `full=True` renormalises and rescores everything, still keeping
+every ID already issued.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from identity.scope import (
     register_keys,
     registry_of,
 )
-from identity.score import dirty_neighbourhood, no_pairs, score_pairs
+from identity.score import blocking_columns, dirty_neighbourhood, no_pairs, score_pairs, tf_columns
 from identity.sql import MissingInput, run, scalar
 from msix.db import relation_exists
 from msix.logs import get_logger
@@ -54,6 +55,7 @@ log = get_logger("identity.resolve")
 INPUT_SCHEMA = "intermediate"
 INPUT_RELATION = "int_student_records_latest"
 WH = "wh"  # the warehouse, attached to the in-memory working database
+LOADED = "loaded_features"  # every record's features (feature_cache.load)
 HASHED_COLUMNS = (
     "fn", "mn", "sn_key", "sn_joined", "sex", "dob", "is_multiple_birth", "birth_city",
     "birth_country", "parent_tokens", "echo_id", "is_deleted",
@@ -89,50 +91,154 @@ def _open(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
+# Cached records whose crosswalk hash is checked against a fresh one on every incremental run.
+HASH_CHECK_ROWS = 2048
+RETIRED = (
+    f"(select msix_id, resolved_to from {WH}.identity.national_ids where resolved_to <> msix_id)"
+)
+
+
+def _record_hash_sql() -> str:
+    """The record hash: md5 of the normalised fields (HASHED_COLUMNS)."""
+    hashed = " || '|' || ".join(f"coalesce(cast({c} as varchar), '')" for c in HASHED_COLUMNS)
+    return f"md5({hashed})"
+
+
+def _working_columns(trained: dict[str, Any]) -> list[str] | None:
+    """The columns an incremental run needs of every record: key, state, echoed ID, the blocking
+    keys and the term-frequency columns (Splink gets the full rows of the dirty records'
+    neighbourhood only). None when a blocking rule is not a plain key equality: the run then
+    scores, and so keeps, the full rows of every record."""
+    keys = [blocking_columns(rule) for rule in model.BLOCKING_RULES]
+    columns = ["unique_id", "state", "state_student_id", "echo_id"]
+    for column in [c for k in keys for c in k or []] + tf_columns(trained):
+        if column not in columns:
+            columns.append(column)
+    return None if any(k is None for k in keys) else columns
+
+
 def _mark_dirty(
-    con: duckdb.DuckDBPyConnection, touched_ids: set[str], full: bool
+    con: duckdb.DuckDBPyConnection, touched_ids: set[str], columns: list[str] | None, full: bool
 ) -> tuple[int, int]:
-    """Add `record_hash` and `is_dirty` to the features; returns (dirty records, records the
-    crosswalk does not know yet).
+    """Create the working features (`columns` of every record of the view LOADED, all of them
+    when None) with echoed IDs retired by a merge compared as the ID they now mean, plus
+    `record_hash`, `is_dirty` and `is_new`; returns (dirty records, records the crosswalk does
+    not know yet).
 
     Dirty: new, changed since the last run (hash of the normalised fields), or in a cluster a
-    decision re-opens; with `full`, everything."""
-    hashed = " || '|' || ".join(f"coalesce(cast({c} as varchar), '')" for c in HASHED_COLUMNS)
+    decision re-opens; with `full`, everything.
+
+    Only the records normalised this run and those echoing a retired ID are hashed (the others
+    get a null `record_hash`: the one their crosswalk row holds). Any other record has the
+    features (identity.record_features) and echo it had when its crosswalk hash was written,
+    since every run writes the hash of each record it finds dirty. Unless the cache and the
+    crosswalk hold the same records and a sample of cached records hashes to what the
+    crosswalk holds (`_hashes_to_redo`), the run hashes every record, as a full run does."""
     con.register("__touched_ids", pd.DataFrame({"msix_id": sorted(touched_ids)}, dtype="string"))
-    run(
-        con,
-        f"""
-        create or replace table {FEATURES} as
-        with hashed as (select f.*, md5({hashed}) as record_hash from {FEATURES} as f)
-        select
-            h.*,
-            {"true" if full else "false"}
-                or p.record_key is null
-                or p.record_hash is distinct from h.record_hash
-                or p.msix_id in (select msix_id from __touched_ids) as is_dirty,
-            p.record_key is null as is_new
-        from hashed as h
-        left join {WH}.identity.xwalk as p on p.record_key = h.unique_id
-        """,
-    )
-    con.unregister("__touched_ids")
+    try:
+        everything = full or columns is None or _hashes_to_redo(con)
+        _features_table(con, columns, full=full, rehash_all=everything)
+    finally:
+        con.unregister("__touched_ids")
     dirty, new = con.execute(
         f"select count(*) filter (where is_dirty), count(*) filter (where is_new) from {FEATURES}"
     ).fetchall()[0]
     return int(dirty), int(new)
 
 
-def _resolve_echoes(con: duckdb.DuckDBPyConnection) -> None:
-    """Echoed IDs that were retired by a merge are compared as the ID they now mean."""
+def _hashes_to_redo(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the cache and the crosswalk do not hold the same records (each run leaves both
+    with the records of its input), or a sample of cached records (echoing no retired ID) does
+    not hash to what their crosswalk rows hold."""
+    keys = "count(*), bit_xor(hash({0})), sum(hash({0})::hugeint)"
+    cache = f"{WH}.identity.{feature_cache.TABLE}"
+    held = con.execute(f"select {keys.format('unique_id')} from {cache}").fetchall()
+    known = con.execute(f"select {keys.format('record_key')} from {WH}.identity.xwalk").fetchall()
+    if held != known:
+        return True
+    return bool(
+        scalar(
+            con,
+            f"""
+            select count(*) from {feature_cache.cached_rows(WH, HASH_CHECK_ROWS)} as f
+            join {WH}.identity.xwalk as p on p.record_key = f.unique_id
+            where (f.echo_id is null or f.echo_id not in (select msix_id from {RETIRED}))
+                and p.record_hash is distinct from {_record_hash_sql()}
+            """,
+            [feature_cache.normalisation_digest()],
+        )
+    )
+
+
+def _features_table(
+    con: duckdb.DuckDBPyConnection, columns: list[str] | None, *, full: bool, rehash_all: bool
+) -> None:
+    """`identity_features` for `_mark_dirty`. `rehash_all`: hash every record; else only those
+    normalised this run or echoing a retired ID (temp table `rehashed`), and every other record
+    has a null `record_hash`, meaning the one its crosswalk row holds."""
+    cached = "from_cache" + (
+        "" if rehash_all else f" and echo_id in (select msix_id from {RETIRED})"
+    )
     run(
         con,
         f"""
-        update {FEATURES} set echo_id = r.resolved_to
+        create or replace temp table rehashed as
+        with rows as (
+            select * from {LOADED} where not from_cache
+            union all
+            select * from {LOADED} where {cached}
+        )
+        select unique_id, {_record_hash_sql()} as record_hash
         from (
-            select msix_id, resolved_to from {WH}.identity.national_ids
-            where resolved_to <> msix_id
-        ) as r
-        where {FEATURES}.echo_id = r.msix_id
+            select f.* exclude (from_cache) replace (coalesce(r.resolved_to, f.echo_id) as echo_id)
+            from rows as f
+            left join {RETIRED} as r on r.msix_id = f.echo_id
+        ) as f
+        """,
+    )
+    # new: hashed and unknown to the crosswalk (every other record has a row there); dirty:
+    # hashed and new or changed, or carrying an ID a decision re-opens
+    run(
+        con,
+        f"""
+        create or replace temp table new_keys as
+        select unique_id from rehashed
+        anti join {WH}.identity.xwalk as p on p.record_key = rehashed.unique_id
+        """,
+    )
+    run(
+        con,
+        f"""
+        create or replace temp table dirty_keys as
+        select h.unique_id from rehashed as h
+        join {WH}.identity.xwalk as p on p.record_key = h.unique_id
+        where p.record_hash is distinct from h.record_hash
+        union
+        select unique_id from new_keys
+        union
+        select record_key from {WH}.identity.xwalk
+        where msix_id in (select msix_id from __touched_ids)
+        """,
+    )
+    echo = "coalesce(r.resolved_to, f.echo_id)"
+    selected = (
+        f"f.* exclude (from_cache) replace ({echo} as echo_id)"
+        if columns is None
+        else ", ".join(f"{echo} as echo_id" if c == "echo_id" else f"f.{c}" for c in columns)
+    )
+    run(
+        con,
+        f"""
+        create or replace table {FEATURES} as
+        select
+            {selected},
+            h.record_hash,
+            {"true" if full else "false"} or f.unique_id in (select unique_id from dirty_keys)
+                as is_dirty,
+            f.unique_id in (select unique_id from new_keys) as is_new
+        from {LOADED if columns is None else LOADED + feature_cache.UNSTAMPED} as f
+        left join {RETIRED} as r on r.msix_id = f.echo_id
+        left join rehashed as h on h.unique_id = f.unique_id
         """,
     )
 
@@ -172,7 +278,14 @@ def _score(
         return score_pairs(con, trained, **bounds, dirty_only=False)
     if dirty == 0:
         return no_pairs(con)
-    if dirty_neighbourhood(con, FEATURES, "scoring_features"):
+    # the neighbourhood's full rows: the features with this run's echo, hash and dirty flag
+    rows = f"""(
+        select l.* exclude (from_cache) replace (f.echo_id as echo_id),
+            f.record_hash, f.is_dirty, f.is_new
+        from (select * from {LOADED} where unique_id in (select unique_id from {{keys}})) as l
+        join {FEATURES} as f on f.unique_id = l.unique_id
+    )"""
+    if dirty_neighbourhood(con, FEATURES, "scoring_features", rows):
         return score_pairs(
             con,
             trained,
@@ -284,12 +397,12 @@ def _resolve_changes(
     transaction and write what changes (the caller commits); returns the run's counts."""
     run_at, version, full = ctx.run_at, ctx.version, ctx.full
     records, normalised = feature_cache.load(
-        con, WH, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}", FEATURES, full=full
+        con, WH, f"{WH}.{INPUT_SCHEMA}.{INPUT_RELATION}", LOADED, full=full
     )
     constraints = _constraints(con, found.decisions)
     touched_ids = set(active_ids_of(con, WH, constraints.touched).values())
-    _resolve_echoes(con)
-    dirty, new = _mark_dirty(con, touched_ids, full)
+    columns = None if full else _working_columns(ctx.trained)
+    dirty, new = _mark_dirty(con, touched_ids, columns, full)
     pairs = _score(con, ctx.trained, ctx.settings, full=full, dirty=dirty)
 
     records_left = ctx.known > records - new
@@ -513,7 +626,7 @@ def _build_xwalk(con: duckdb.DuckDBPyConnection, run_at: datetime, version: str)
             case when p.msix_id = a.msix_id then p.assigned_at else ?::timestamp end
                 as assigned_at,
             f.unique_id as record_key,
-            f.record_hash,
+            coalesce(f.record_hash, p.record_hash) as record_hash,
             f.echo_id as echoed_msix_id,
             {_echo_status_sql("f.echo_id", "a.msix_id")} as echo_status,
             ? as model_version,

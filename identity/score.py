@@ -87,11 +87,15 @@ def blocking_columns(rule: str) -> list[str] | None:
     return columns
 
 
-def dirty_neighbourhood(con: duckdb.DuckDBPyConnection, features: str, target: str) -> bool:
+def dirty_neighbourhood(
+    con: duckdb.DuckDBPyConnection, features: str, target: str, rows: str | None = None
+) -> bool:
     """Create `target`: the dirty records of `features` plus every record sharing the keys of a
     blocking rule with one of them. Every pair an incremental run scores has both records in it,
     so scoring `target` instead of all records gives the same pairs at the cost of the delta.
-    Returns False (and creates nothing) when a blocking rule is not a plain key equality."""
+    `rows`: where the full rows of those records are taken from, given the name of a relation of
+    their keys (`unique_id`); by default `features` itself. Returns False (and creates nothing)
+    when a blocking rule is not a plain key equality."""
     keys = [blocking_columns(rule) for rule in model.BLOCKING_RULES]
     if any(columns is None for columns in keys):
         return False
@@ -104,14 +108,31 @@ def dirty_neighbourhood(con: duckdb.DuckDBPyConnection, features: str, target: s
     run(
         con,
         f"""
-        create or replace table {target} as
+        create or replace temp table __neighbourhood as
         with dirty as (select distinct {", ".join(needed)} from {features} where is_dirty),
         near as ({near})
-        select * from {features}
-        where is_dirty or unique_id in (select unique_id from near)
+        select unique_id from {features} where is_dirty
+        union
+        select unique_id from near
         """,
     )
+    source = (
+        rows or f"(select * from {features} where unique_id in (select unique_id from {{keys}}))"
+    )
+    source = source.replace("{keys}", "__neighbourhood")
+    run(con, f"create or replace table {target} as select * from {source}")
     return True
+
+
+def tf_columns(trained: dict[str, Any]) -> list[str]:
+    """The columns the model adjusts for term frequency (names), in model order."""
+    columns: list[str] = []
+    for comparison in trained["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            column = level.get("tf_adjustment_column")
+            if column and column not in columns:
+                columns.append(column)
+    return columns
 
 
 def _register_term_frequencies(
@@ -124,13 +145,7 @@ def _register_term_frequencies(
     """Give Splink the term frequencies of `source` (all records) with Splink's own formula, so
     scoring a subset of the records weighs common names exactly as scoring all of them."""
     prefix = trained.get("term_frequency_adjustment_column_prefix", "tf_")
-    columns = []
-    for comparison in trained["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            column = level.get("tf_adjustment_column")
-            if column and column not in columns:
-                columns.append(column)
-    for column in columns:
+    for column in tf_columns(trained):
         table = f"__identity_tf_{column}"
         run(
             con,

@@ -108,9 +108,10 @@ def test_new_stamps_alone_take_the_no_change_path(settled: Path) -> None:
 
 
 def test_features_from_the_cache_equal_a_fresh_normalisation(settled: Path) -> None:
-    """After a run, a delta with a changed, a new and a removed record: the features an
-    incremental run works with (cached rows plus the rows normalised now) are exactly those a
-    normalisation of every record gives, and only the changed and new rows were normalised."""
+    """After a run, a delta with a changed, a new, a re-sent (new stamp) and a removed record:
+    the features an incremental run works with (cached rows plus the rows normalised now) are
+    exactly those a normalisation of every record gives, new stamp included, and only the
+    changed and new rows were normalised."""
     import duckdb
 
     from identity import feature_cache
@@ -118,6 +119,7 @@ def test_features_from_the_cache_equal_a_fresh_normalisation(settled: Path) -> N
 
     rows = base_records()[1:] + [{**base_records()[0], "state_student_id": "T99"}]
     rows[0] = {**rows[0], "middle_name": "Luis"}
+    rows[1] = {**rows[1], "stamp": dt.datetime(2026, 3, 9)}
     write_input(settled, pd.DataFrame(rows))
     con = duckdb.connect()
     try:
@@ -159,3 +161,81 @@ def test_new_ids_are_checked_against_every_id_in_the_registry() -> None:
     finally:
         con.close()
     assert list(result.new_ids) == [candidate_id("TX:1", 2)]
+
+
+def _cache_rows(warehouse: Path) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return sorted(
+            con.execute("select * from identity.record_features").fetchall(), key=lambda r: r[0]
+        )
+    finally:
+        con.close()
+
+
+def test_restamped_records_are_not_normalised_anew(settled: Path) -> None:
+    """Records re-sent with a new stamp only are taken from the cache, a changed record is
+    normalised anew; the cache ends as normalising every changed row anew would leave it (new
+    stamps and input hashes), and a second run takes the no-change path."""
+    import duckdb
+
+    from identity import feature_cache
+    from identity.features import INPUT_COLUMNS, build_features
+
+    rows = [{**r, "stamp": dt.datetime(2026, 3, 9)} for r in base_records()]
+    rows[8] = {**rows[8], "first_name": "Kevyn"}
+    write_input(settled, pd.DataFrame(rows))
+    report = _resolve(settled, dt.datetime(2026, 3, 10))
+    assert (report.counts()["normalised"], report.counts()["dirty"]) == (1, 1)
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{settled}' as wh (read_only)")
+        source = "wh.intermediate.int_student_records_latest"
+        build_features(con, source, "fresh")
+        expected = con.execute(
+            f"select f.*, hash({', '.join(f's.{c}' for c in INPUT_COLUMNS)}), ? from fresh as f "
+            f"join {source} as s on f.unique_id = s.state || ':' || s.state_student_id",
+            [feature_cache.normalisation_digest()],
+        ).fetchall()
+    finally:
+        con.close()
+    assert _cache_rows(settled) == sorted(expected, key=lambda r: r[0])
+    report = _resolve(settled, dt.datetime(2026, 3, 17))
+    assert "no-change run" in report.notes()[-1]
+
+
+def test_a_changed_record_hash_definition_rehashes_every_record(
+    settled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records taken from the cache keep their crosswalk hash, unless that hash is no longer what
+    the record hashes to (its definition changed): the sampled check then makes the run hash,
+    and so find dirty, every record, as hashing every record would."""
+    monkeypatch.setattr(identity.resolve, "HASHED_COLUMNS", identity.resolve.HASHED_COLUMNS[1:])
+    rows = base_records()
+    rows[8] = {**rows[8], "first_name": "Kevyn"}
+    write_input(settled, pd.DataFrame(rows))
+    report = _resolve(settled, dt.datetime(2026, 3, 10))
+    assert report.counts()["dirty"] == len(rows)
+
+
+def test_a_cached_record_missing_from_the_crosswalk_is_new_again(settled: Path) -> None:
+    """A record whose features are cached but whose crosswalk row is gone is hashed and found
+    new (dirty), as hashing every record finds it, and gets its row back."""
+    import duckdb
+
+    before = snapshot(settled)
+    con = duckdb.connect(str(settled))
+    try:
+        con.execute("delete from identity.xwalk where record_key = 'TX:T1'")
+    finally:
+        con.close()
+    rows = base_records()
+    rows[8] = {**rows[8], "first_name": "Kevyn"}
+    write_input(settled, pd.DataFrame(rows))
+    report = _resolve(settled, dt.datetime(2026, 3, 10))
+    assert report.counts()["dirty"] == 2
+    after = snapshot(settled)
+    assert len(after["xwalk"]) == len(before["xwalk"])
