@@ -3,6 +3,7 @@ credits and suppression (fixture `built` in conftest.py, min_cell_size = 3)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -117,6 +118,21 @@ def test_federal_holidays_are_observed_on_weekdays(built: Path) -> None:
         " where a.date_day = '2021-12-23' and b.date_day = '2022-01-03'",
     )
     assert working_days == [(5,)]  # Dec 27-30 and Jan 3
+
+
+def test_dates_in_the_marts_are_dates(built: Path) -> None:
+    # warehouse.md: "Dates are DATE", administration_date (delivered as YYYY-MM) included
+    not_dates = query(
+        built,
+        "select table_name, column_name, data_type from information_schema.columns"
+        " where table_schema = 'marts' and column_name like '%\\_date' escape '\\'"
+        " and column_name <> 'grade_to_date'"  # a course's grade so far, not a date
+        " and data_type <> 'DATE' order by all",
+    )
+    assert not_dates == []
+    assert query(built, "select distinct administration_date from marts.fct_assessment") == [
+        (date(2025, 12, 1),)
+    ]
 
 
 def test_worklist_holds_only_undecided_pairs(built: Path) -> None:

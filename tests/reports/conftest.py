@@ -77,7 +77,7 @@ from generate_series(1, 60) s(i);
 
 create table marts.fct_assessment as
 select '{SURVIVOR}' as msix_id, 'TX' as state, 'STAAR Algebra' as assessment_title,
-       'math' as content_area, '2025-04' as administration_date, '4012' as score,
+       'math' as content_area, date '2025-04-01' as administration_date, '4012' as score,
        'meets' as interpretation;
 
 create table marts.rpt_moves_monthly as

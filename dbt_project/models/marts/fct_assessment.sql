@@ -27,8 +27,8 @@ final as (
         cast(assessments.assessment_title as varchar) as assessment_title,
         cast(assessments.content_area as varchar) as content_area,
         cast(assessments.assessment_type as varchar) as assessment_type,
-        cast(assessments.administration_date as varchar) as administration_date,
-        cast(assessments.administration_month as date) as administration_month,
+        -- warehouse.md: dates are DATE (the delivered `YYYY-MM` is a month: its first day)
+        cast(assessments.administration_month as date) as administration_date,
         cast(assessments.score as varchar) as score,
         cast(assessments.interpretation as varchar) as interpretation,
         cast(assessments.stamp as timestamp) as stamp
