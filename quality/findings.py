@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from msix.db import relation_exists
+from quality import records
 from quality.calendar import term_end_frame, working_day_frame
 from quality.registry import BASE_RELATIONS, RULE_COLUMNS, RULES, RULES_DIR, Rule
 
@@ -70,15 +71,16 @@ def _missing(con: duckdb.DuckDBPyConnection, relations: tuple[str, ...]) -> list
     return [r for r in relations if not relation_exists(con, *r.split(".", 1))]
 
 
-def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime, scoped: bool = False) -> list[str]:
-    """Set the clock variables, write the calendar relations, create the `cur_*` relations.
+def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
+    """Set the clock variables, write the calendar relations, create the `cur_*` relations
+    from the raw history (nothing kept between runs).
 
-    `scoped`: the `raw_*` views hold only the records of `scope_keys` (quality.scope.plan).
     Returns the base relations that are missing (then no rule can run).
     """
     missing = set_clock(con, as_of)
     if not missing:
-        create_current(con, scoped)
+        records.computed_views(con)
+        create_current(con, scoped=False)
     return missing
 
 
@@ -97,14 +99,12 @@ def set_clock(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
 
 
 def create_current(con: duckdb.DuckDBPyConnection, scoped: bool) -> None:
-    """The `raw_*` views (whole or scoped) and the `cur_*` relations of `rules/_current.sql`."""
+    """The `raw_*` views (whole or scoped) and the `cur_*` relations of `rules/_current.sql`
+    (which read the `latest_*` views of quality/records.py)."""
     from quality.scope import create_raw_views
 
     create_raw_views(con, scoped)
-    sql = (RULES_DIR / "_current.sql").read_text(encoding="utf-8")
-    if scoped:  # the join form of the macro (see _current.sql)
-        sql = sql.replace("from current_child_rows('", "from current_child_rows_scoped('")
-    con.execute(sql)
+    con.execute((RULES_DIR / "_current.sql").read_text(encoding="utf-8"))
 
 
 def write_working_days(con: duckdb.DuckDBPyConnection) -> str:
@@ -207,6 +207,11 @@ def evaluate_rules(
     else:
         scoping.forget(con)
         evaluation.mode = "full evaluation asked for"
+    if evaluation.scope is not None:  # merge the newly visible rows into the kept ones
+        records.update(con, evaluation.scope.previous)
+    else:
+        records.rebuild(con)
+    records.kept_views(con, evaluation.scope is not None)
     create_current(con, evaluation.scope is not None)
     scoping.update_current_students(con, evaluation.scope is not None)
     frames = []

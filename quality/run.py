@@ -119,7 +119,8 @@ def publish_findings(
         # while the cur_* relations exist, for send_alerts
         store_notices(con, as_of, scoped=evaluation.scope is not None)
         if not set(per_child_rule_names()) - set(evaluation.evaluated):
-            save_state(con, as_of)  # last: the next run may then be incremental
+            # last: the next run may then be incremental
+            save_state(con, as_of, scoped=evaluation.scope is not None)
     return report
 
 

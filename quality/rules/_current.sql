@@ -1,95 +1,36 @@
--- The current record of every (state, state_student_id) as of the run clock, read from the
--- raw_* views: raw.* whole, or in an incremental run only the records in scope (the children
--- whose inputs changed or whose clock-driven condition the new clock crossed, and every
--- record linked to them; quality/scope.py). A submission stamped after `as_of_ts` does not
--- exist yet for this run (so a rerun with an older clock gives the older answer). The latest
--- student row wins; a retraction (action D) drops the student. Child records are replaced per
--- student: the rows of the latest submission that carried that record type for the student
--- are the current ones.
+-- The current record of every (state, state_student_id) as of the run clock. A submission
+-- stamped after `as_of_ts` does not exist yet for this run (so a rerun with an older clock
+-- gives the older answer). The latest student row wins; a retraction (action D) drops the
+-- student. Child records are replaced per student: the rows of the latest submission that
+-- carried that record type for the student are the current ones. Those latest rows are read
+-- from the `latest_*` views (quality/records.py): computed from the raw history, or the rows
+-- an evaluation keeps between runs, in an incremental run only of the records in scope (the
+-- children whose inputs changed or whose clock-driven condition the new clock crossed, and
+-- every record linked to them; quality/scope.py). The rules also read the `raw_*` views:
+-- raw.* whole, or the raw rows of the records in scope.
 -- `national_id` is the child's msix_id from the identity crosswalk; `msix_id` stays the
 -- value the state echoed in its file.
 -- cur_students, cur_moves, cur_enrollments, cur_courses and departures, which several rules
 -- read, are temp tables built once per run, with the columns the rules and notices read
 -- (copying every column, names of parents and the `extra` JSON included, took as long as
 -- finding the rows; as views, the current rows were found again by every reader). A rule
--- that needs another column adds it here.
+-- that needs another column adds it here and in quality/records.py.
 
 create or replace temp table cur_students as
-with submitted as (
-    select
-        state,
-        state_student_id,
-        stamp,
-        line_no,
-        action,
-        msix_id,
-        first_name,
-        middle_name,
-        last_name_1,
-        last_name_2,
-        sex,
-        birth_date,
-        multiple_birth
-    from raw_students
-    where stamp <= getvariable('as_of_ts')
-),
-
-latest as (
-    select *
-    from submitted
-    qualify row_number() over (
-        partition by state, state_student_id order by stamp desc, line_no desc
-    ) = 1
-)
-
 select
     latest.*,
     xwalk.msix_id as national_id
-from latest
+from latest_students as latest
 left join marts.xwalk_student_identity as xwalk
     on latest.state = xwalk.state and latest.state_student_id = xwalk.state_student_id
 where latest.action <> 'D';
 
--- The rows of each student's latest stamp. Over every record a window is lighter; over the
--- records in scope of an incremental run (quality/findings.create_current calls
--- current_child_rows_scoped there) a join with the latest stamps takes half the time.
-create or replace temp macro current_child_rows(raw_table) as table
-with submitted as (
-    select * from query_table(raw_table)
-    where stamp <= getvariable('as_of_ts')
-),
-
-latest as (
-    select * from submitted
-    qualify stamp = max(stamp) over (partition by state, state_student_id)
-)
-
+-- The latest rows of a child record type of the current students, with their national ID.
+create or replace temp macro current_child_rows(latest_table) as table
 select latest.*, students.national_id
-from latest
+from query_table(latest_table) as latest
 inner join cur_students as students
     on latest.state = students.state and latest.state_student_id = students.state_student_id;
-
-create or replace temp macro current_child_rows_scoped(raw_table) as table
-with submitted as (
-    select * from query_table(raw_table)
-    where stamp <= getvariable('as_of_ts')
-),
-
-latest_stamps as (
-    select state, state_student_id, max(stamp) as stamp
-    from submitted
-    group by state, state_student_id
-)
-
-select submitted.*, students.national_id
-from submitted
-inner join latest_stamps
-    on
-        submitted.state = latest_stamps.state
-        and submitted.state_student_id = latest_stamps.state_student_id
-        and submitted.stamp = latest_stamps.stamp
-inner join cur_students as students
-    on submitted.state = students.state and submitted.state_student_id = students.state_student_id;
 
 create or replace temp table cur_moves as
 select
@@ -100,7 +41,7 @@ select
     lqm_date,
     move_to_state,
     eligibility_expiration_date
-from current_child_rows('raw_moves');
+from current_child_rows('latest_moves');
 
 create or replace temp table cur_enrollments as
 select
@@ -117,7 +58,7 @@ select
     lep,
     iep,
     pfs
-from current_child_rows('raw_enrollments');
+from current_child_rows('latest_enrollments');
 
 create or replace temp table cur_courses as
 select
@@ -133,7 +74,7 @@ select
     credits_granted,
     in_progress,
     grade_to_date
-from current_child_rows('raw_courses');
+from current_child_rows('latest_courses');
 
 -- A departure: a state records a qualifying move whose destination is another state.
 -- The notice date is the first submission that carried it. A table: three readers.

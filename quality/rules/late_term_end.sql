@@ -3,8 +3,9 @@
 -- (quality.term_end), when the state had already submitted the child's enrollment at that
 -- school before the term ended (it knew the child was there and owed the update), for terms
 -- that ended after the state's first submission.
--- The terms are dated first (few rows), so the aggregation reads only the courses of terms
--- that count, and the enrollments only of the children with a late final grade.
+-- The terms are dated first (each school year and term type once: few rows), so the
+-- aggregation reads only the courses of terms that count, and the enrollments only of the
+-- children with a late final grade.
 with course_terms as (
     select
         courses.school_year,
@@ -13,12 +14,15 @@ with course_terms as (
             (split_part(courses.school_year, '-', 1)::integer + t.year_offset)::varchar
             || '-' || t.month_day
         )::date as term_end
-    from raw_courses as courses
+    from (
+        select distinct school_year, term_type
+        from raw_courses
+        where
+            stamp <= getvariable('as_of_ts')
+            and coalesce(in_progress, 'N') = 'N'
+            and final_grade is not null
+    ) as courses
     inner join quality.term_end as t on courses.term_type = t.term_type
-    where
-        courses.stamp <= getvariable('as_of_ts')
-        and coalesce(courses.in_progress, 'N') = 'N'
-        and courses.final_grade is not null
     group by all
 ),
 

@@ -2,10 +2,11 @@
 
 Two warehouses receive the same generated submissions in the same order (some files loaded
 late, some loaded before their stamp is visible), the same crosswalk changes (a record moved
-to another child and back) and the same clocks (a day, a weekend, weeks, months, a step back):
-one evaluates incrementally (quality/scope.py), the other every record each run. After every
-run the findings, their history, the state summary and the move notices are compared row by
-row, and the incremental runs must have evaluated fewer records than there are.
+to another child and back) and the same clocks (a day, a weekend, weeks, months, a step back,
+a rerun): one evaluates incrementally (quality/scope.py), the other every record each run.
+After every run the findings, their history, the state summary and the move notices are
+compared row by row, the latest rows both keep (quality/records.py) with those of the whole
+history, and the incremental runs must have evaluated fewer records than there are.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from generator.write import generate
 from loaders.ingest import ingest_landing
 from msix.paths import LAYOUTS_DIR
+from quality import records
 from quality.fixtures import IDENTITY_DDL, Warehouse
 from quality.run import publish_findings
 
@@ -57,16 +59,10 @@ def _load(warehouse: Path, landing: Path, files: list[Path], source: Path) -> No
 
 
 def _differences(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    out = {}
-    for table in COMPARED:
-        a = f"inc.{table}"
-        b = f"whole.{table}"
-        row = con.execute(
-            f"select (select count(*) from (select * from {a} except all select * from {b})) "
-            f"+ (select count(*) from (select * from {b} except all select * from {a}))"
-        ).fetchone()
-        out[table] = int(row[0]) if row else -1
-    return out
+    return {
+        table: records.rows_apart(con, f"select * from inc.{table}", f"select * from whole.{table}")
+        for table in COMPARED
+    }
 
 
 def _run_and_compare(
@@ -80,6 +76,8 @@ def _run_and_compare(
         with duckdb.connect(str(path)) as con:
             setup(con)
             report = publish_findings(con, clock, incremental=name == "inc")
+            # the latest rows kept for the next run are those of the whole history
+            assert records.differences(con) == dict.fromkeys(records.COLUMNS, 0), clock
         if name == "inc":
             scope = report.scope_records
     with duckdb.connect() as con:
@@ -109,6 +107,7 @@ def test_incremental_runs_give_the_rows_of_whole_evaluations(
         (datetime(2026, 8, 20, 6, tzinfo=UTC), datetime(2026, 8, 31, 6), False),  # back
         (datetime(2026, 10, 1, 6, tzinfo=UTC), datetime(2026, 10, 1, 6), False),
         (datetime(2026, 11, 2, 6, tzinfo=UTC), every, False),
+        (datetime(2026, 11, 2, 6, tzinfo=UTC), every, False),  # a rerun
         # no new data: only the clock moves (30/60-day windows, notices, future dates)
         *((datetime(2026, 11, 2, 6, tzinfo=UTC) + timedelta(days=d), every, False)
           for d in (1, 4, 7, 14, 21, 30, 45, 64)),
