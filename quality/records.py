@@ -76,12 +76,17 @@ def computed_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def kept_views(con: duckdb.DuckDBPyConnection, scoped: bool) -> None:
-    """Temp views `latest_<table>` on the kept rows: all, or the records of `scope_keys`."""
+    """Temp views `latest_<table>` on the kept rows: all, or the records of `scope_keys`.
+
+    Scoped, only the students' view is restricted: `cur_*` join the child rows with
+    `cur_students`, which holds records in scope only (a second semi-join read the 10 M kept
+    course rows once more).
+    """
     for table in COLUMNS:
         scope = (
             " as l semi join scope_keys as k"
             " on l.state = k.state and l.state_student_id = k.state_student_id"
-            if scoped
+            if scoped and table == "students"
             else ""
         )
         con.execute(
