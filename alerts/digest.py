@@ -1,7 +1,8 @@
 """One coordinator's digest: new or changed findings and move notices, as an e-mail.
 
-The HTML body holds counts by rule and the notices; `findings.csv` and `move_notices.csv`
-hold the rows, written as msix.output writes them (`csv_to` neutralises cells a spreadsheet
+The HTML body holds counts by rule, counts of notices by kind and the first NOTICES_IN_BODY
+notices (mail clients clip or refuse bodies of megabytes: a national week sends a state tens of
+thousands); `findings.csv` and `move_notices.csv` hold every row, written as msix.output writes them (`csv_to` neutralises cells a spreadsheet
 would run as a formula; `html_table` escapes HTML cells), each distinct cell value once.
 """
 
@@ -25,6 +26,9 @@ FINDING_FIELDS = (
     "issue_id", "rule", "severity", "status", "msix_id", "state_student_id", "district_id",
     "detail", "first_seen", "changed_at",
 )  # fmt: skip
+NOTICES_IN_BODY = 200
+"""Move notices shown in the HTML body; move_notices.csv holds them all."""
+
 NOTICE_FIELDS = (
     "kind", "msix_id", "from_state", "event_date", "grade_level", "previous_school_id",
     "previous_school", "lep", "iep", "pfs", "courses_in_progress", "credits_earned",
@@ -116,8 +120,21 @@ def html_body(digest: Digest) -> str:
         html_table(["rule", "severity", "status", "findings"], counts.values.tolist()),
     ]
     if not digest.notices.empty:
-        parts += ["<h2>Move notices</h2>", html_rows(NOTICE_FIELDS, digest.notices)]
+        parts += ["<h2>Move notices</h2>", *_notices_part(digest.notices)]
     return "<html><body>" + "".join(parts) + "</body></html>"
+
+
+def _notices_part(notices: pd.DataFrame) -> list[str]:
+    """Counts by kind, then the first NOTICES_IN_BODY notices (all of them are attached)."""
+    kinds = notices.groupby("kind").size().reset_index(name="n")
+    shown = notices.head(NOTICES_IN_BODY)
+    parts = [html_table(["kind", "notices"], kinds.values.tolist())]
+    if len(shown) < len(notices):
+        parts.append(
+            f"<p>The first {len(shown)} of {len(notices)} notices; all of them are in "
+            "move_notices.csv.</p>"
+        )
+    return [*parts, html_rows(NOTICE_FIELDS, shown)]
 
 
 def build_message(digest: Digest, sender: str) -> EmailMessage:

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 
+from alerts.coordinators import Coordinator
 from alerts.deliver import deliver_digests
-from alerts.digest import html_rows, to_csv
+from alerts.digest import NOTICE_FIELDS, NOTICES_IN_BODY, Digest, build_message, html_rows, to_csv
 from msix.output import csv_to, html_table
 from msix.settings import Settings, get_settings
 from quality.fixtures import Warehouse
@@ -245,3 +246,27 @@ def test_digest_cells_are_written_as_msix_output_writes_them() -> None:
     assert to_csv(frame, fields) == buffer.getvalue().encode("utf-8")
     assert html_rows(fields, frame) == html_table(fields, rows)
     assert to_csv(frame.iloc[:0], fields) == b"a,b,c\r\n"
+
+
+def test_body_shows_the_first_notices_and_the_csv_holds_all() -> None:
+    who = Coordinator("TX Admin", "tx.data@example.org", "TX", None, "data_administrator",
+                      "approved", "sup@example.org", "sea@example.org", date(2026, 1, 10))  # fmt: skip
+    many = NOTICES_IN_BODY + 3
+    notices = pd.DataFrame(
+        {
+            "kind": ["arrival"] * (many - 1) + ["departure"],
+            "msix_id": [f"{100000000000 + i}" for i in range(many)],
+            "from_state": "FL",
+        },
+        columns=list(NOTICE_FIELDS),
+    )
+    for frame, rows_in_body in ((notices, NOTICES_IN_BODY), (notices.head(5), 5)):
+        message = build_message(Digest(who, date(2026, 3, 2), pd.DataFrame(), frame), "m@x.org")
+        body = message.get_body(("html",)).get_content()
+        shown = [m for m in frame["msix_id"] if f"<td>{m}</td>" in body]
+        assert shown == list(frame["msix_id"][:rows_in_body])
+        truncated = len(frame) == many
+        assert (f"The first {NOTICES_IN_BODY} of {many} notices" in body) == truncated
+        kinds = f"<td>arrival</td><td>{many - 1}</td></tr><tr><td>departure</td><td>1</td>"
+        assert (kinds in body) == truncated
+        assert attachment(message, "move_notices.csv").count("\n") == len(frame) + 1
