@@ -291,7 +291,11 @@ def _ingest_one(
     counts = RowCounts()
     con.execute("begin transaction")
     try:
-        _load(con, sub, layouts, Lineage(digest, sub.name, sub.state, sub.stamp), counts, scan)
+        lineage = Lineage(digest, sub.name, sub.state, sub.stamp)
+        if sub.is_xml:
+            _load_xml(con, sub, lineage, counts)
+        else:
+            _load_records(con, sub, layouts, lineage, counts, scan)
         manifest.record(con, sub, digest, LOADED, (counts.read, counts.loaded, counts.quarantined))
         con.execute("commit")
     except FileRejected as exc:
@@ -307,25 +311,15 @@ def _ingest_one(
     return FileOutcome(sub.name, LOADED, counts.read, counts.loaded, counts.quarantined)
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection,
-    sub: SubmissionFile,
-    layouts: _Layouts,
-    lineage: Lineage,
-    counts: RowCounts,
-    scan: manifest.FileScan,
+def _load_xml(
+    con: duckdb.DuckDBPyConnection, sub: SubmissionFile, lineage: Lineage, counts: RowCounts
 ) -> None:
-    """Rows of one file into raw and quarantine (inside the caller's transaction); `scan` is
-    the read of its bytes that gave the checksum."""
-    if sub.is_xml:
-        layout = Layout(state=sub.state)  # XML is always canonical
-        for record_type, batch in xml_batches(sub):
-            insert_arrow(con, record_type, layout, batch, lineage, counts)
-        for record_type in RECORD_TYPES:
-            quarantine_repeats(con, record_type, lineage, counts)
-        return
-    _load_records(con, sub, layouts, lineage, counts, scan)
-    quarantine_repeats(con, sub.record_type, lineage, counts)
+    """The rows of one XML file into raw and quarantine (inside the caller's transaction)."""
+    layout = Layout(state=sub.state)  # XML is always canonical
+    for record_type, batch in xml_batches(sub):
+        insert_arrow(con, record_type, layout, batch, lineage, counts)
+    for record_type in RECORD_TYPES:
+        quarantine_repeats(con, record_type, lineage, counts)
 
 
 def _load_records(
@@ -336,16 +330,18 @@ def _load_records(
     counts: RowCounts,
     scan: manifest.FileScan,
 ) -> None:
-    """The rows of one CSV or fixed-width file into raw and quarantine."""
+    """The rows of one CSV or fixed-width file into raw and quarantine (inside the caller's
+    transaction); `scan` is the read of its bytes that gave the checksum."""
     layout = layouts.get(sub.state)
     if sends_canonical(sub.path, sub.record_type, layout):
         layout = canonical(sub.state)
     if layout.format == "fixed_width":
         load_fixed_width(con, sub.path, sub.record_type, layout, lineage, counts)
-        return
-    with as_utf8(sub.path, layout.encoding) as utf8_path:
-        same_bytes = scan if utf8_path == sub.path else None  # a transcoded file is scanned anew
-        load_csv(con, utf8_path, sub.record_type, layout, lineage, counts, same_bytes)
+    else:
+        with as_utf8(sub.path, layout.encoding) as utf8_path:
+            same_bytes = scan if utf8_path == sub.path else None  # transcoded: scanned anew
+            load_csv(con, utf8_path, sub.record_type, layout, lineage, counts, same_bytes)
+    quarantine_repeats(con, sub.record_type, lineage, counts)
 
 
 def _reject(

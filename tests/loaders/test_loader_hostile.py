@@ -121,14 +121,14 @@ def test_no_row_value_reaches_notes_reasons_or_logs(landing, caplog) -> None:
 
 
 def test_an_unforeseen_read_error_rejects_only_its_file(landing, monkeypatch) -> None:
-    real_load = ingest._load
+    real_load = ingest._load_records
 
     def load(con, sub, *args):
         if sub.state == "TX":
             raise duckdb.ConversionException(f"Could not convert string '{SECRET}'")
         return real_load(con, sub, *args)
 
-    monkeypatch.setattr(ingest, "_load", load)
+    monkeypatch.setattr(ingest, "_load_records", load)
     landing.students("TX", [landing.student("TX1")])
     landing.students("NE", [landing.student("NE1")])
     report = landing.ingest()
