@@ -36,33 +36,23 @@
 {#- Whether a model reading `raw_tables` is changed by `table`'s rows only through retractions:
     raw.students when the model does not name it. -#}
 {% macro retractions_only(table, raw_tables) -%}
-    {%- set named = [] %}
-    {%- for name in raw_tables.split(',') %}{% do named.append(name | trim) %}{% endfor %}
-    {{- return(table == 'students' and 'students' not in named) }}
+    {{- return(table == 'students' and 'students' not in raw_tables.split(',') | map('trim') | list) }}
 {%- endmacro %}
 
 {#-
-    Two CTEs, `new_loads` (load_ids of raw.students and the other `raw_tables`, or of the
-    relation `loads_available` when given, not in <prefix>loads_seen) and `changed_records` (the
-    state records those loads carry; of raw.students only the retracted ones, unless the model
-    names it).
+    Two CTEs, `new_loads` (the load_ids of the relation `loads_available` not in
+    <prefix>loads_seen) and `changed_records` (the state records those loads carry in
+    raw.students and the other `raw_tables`; of raw.students only the retracted ones, unless
+    the model names it).
 -#}
-{% macro changed_records_ctes(prefix, raw_tables, loads_available=none) %}
-    {%- set tables = raw_tables_read(raw_tables) %}
+{% macro changed_records_ctes(prefix, raw_tables, loads_available) %}
     new_loads as (
-        {%- if loads_available %}
         select load_id from {{ loads_available }}
-        {%- else %}
-        {%- for table in tables %}
-        select load_id from {{ source('raw', table) }}
-        {{ 'union' if not loop.last }}
-        {%- endfor %}
-        {%- endif %}
         except
         select load_id from {{ prefix }}loads_seen
     ),
     changed_records as (
-        {%- for table in tables %}
+        {%- for table in raw_tables_read(raw_tables) %}
         select state, state_student_id from {{ source('raw', table) }}
         where load_id in (select new_loads.load_id from new_loads)
         {%- if retractions_only(table, raw_tables) %} and action = 'D'{% endif %}
@@ -112,6 +102,15 @@
     from {{ ref('int_xwalk_resolved') }} as xwalk
     inner join touched_records
         on xwalk.state = touched_records.state and xwalk.state_student_id = touched_records.state_student_id
+{%- endmacro %}
+
+{#- Delete the rows of the state records the relation `records` lists. -#}
+{% macro delete_records(this_relation, records) %}
+    delete from {{ this_relation }} as built
+    where exists (
+        select 1 from {{ records }} as records
+        where records.state = built.state and records.state_student_id = built.state_student_id
+    )
 {%- endmacro %}
 
 {% macro delete_affected_national_ids(this_relation, prefix) %}

@@ -56,13 +56,7 @@
 
     {{ rebuilt_records(this_relation, prefix, raw_table, rule) }};
     {%- endif %}
-    {%- set records = prefix ~ ('rebuilt' if rule else 'affected') %}
-
-    delete from {{ this_relation }} as built
-    where exists (
-        select 1 from {{ records }} as records
-        where records.state = built.state and records.state_student_id = built.state_student_id
-    );
+    {{ delete_records(this_relation, prefix ~ ('rebuilt' if rule else 'affected')) }};
     {%- endif %}
 {% endmacro %}
 
@@ -254,11 +248,7 @@
     union
     select state, state_student_id from {{ prefix }}relinked;
 
-    delete from {{ this_relation }} as built
-    where exists (
-        select 1 from {{ prefix }}affected as records
-        where records.state = built.state and records.state_student_id = built.state_student_id
-    );
+    {{ delete_records(this_relation, prefix ~ 'affected') }};
     {%- endif %}
 {% endmacro %}
 
