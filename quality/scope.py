@@ -181,7 +181,7 @@ def per_child_rule_names() -> list[str]:
 def plan(con: duckdb.DuckDBPyConnection, as_of: datetime) -> tuple[Scope | None, str]:
     """The scope of an incremental run (temp tables `scope_keys`, `scope_ids`), or None and why.
 
-    Needs the clock variables and calendars of `findings.prepare`. Removes the state row:
+    Needs the clock variables and calendars of `findings.set_clock`. Removes the state row:
     whatever happens next, the run writes a new one last or the next run evaluates everything.
     """
     if not all(relation_exists(con, "quality", t) for t in STATE_TABLES):
