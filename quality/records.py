@@ -29,6 +29,7 @@ from datetime import datetime
 
 import duckdb
 
+from loaders.checks import lit
 from msix.db import relation_exists
 
 # The columns the `cur_*` relations read from each raw table (the key and stamp first).
@@ -126,7 +127,7 @@ def _new_loads(con: duckdb.DuckDBPyConnection) -> str:
         "select load_id from raw.load_manifest "
         f"where load_id is not null and not ({SEEN}) order by load_id"
     ).fetchall()
-    return ", ".join("'" + str(r[0]).replace("'", "''") + "'" for r in rows) or "null"
+    return ", ".join(lit(str(r[0])) for r in rows) or "null"
 
 
 def update(con: duckdb.DuckDBPyConnection, previous: datetime) -> None:
