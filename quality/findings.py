@@ -207,13 +207,14 @@ def evaluate_rules(
     else:
         scoping.forget(con)
         evaluation.mode = "full evaluation asked for"
+    scoped = evaluation.scope is not None
     if evaluation.scope is not None:  # merge the newly visible rows into the kept ones
         records.update(con, evaluation.scope.previous)
     else:
         records.rebuild(con)
-    records.kept_views(con, evaluation.scope is not None)
-    create_current(con, evaluation.scope is not None)
-    scoping.update_current_students(con, evaluation.scope is not None)
+    records.kept_views(con, scoped)
+    create_current(con, scoped)
+    scoping.update_current_students(con, scoped)
     frames = []
     for rule in rules:
         missing = _missing(con, rule.needs)
@@ -225,7 +226,7 @@ def evaluate_rules(
     frames = [f for f in frames if not f.empty]
     if frames:
         evaluation.findings = _with_district(con, pd.concat(frames, ignore_index=True))
-    if evaluation.scope is not None:
+    if scoped:
         kept = con.execute(scoping.kept_findings_sql(", ".join(FINDING_COLUMNS))).df()
         evaluation.findings = (
             pd.concat(
