@@ -19,6 +19,7 @@ from loaders.sink import Lineage, RowCounts
 
 # record type -> True when the last line of a repeated key is kept (else the first)
 KEYED: dict[str, bool] = {"students": True, "enrollments": False, "courses": False}
+REPEATS = "__repeats"  # temp table of the rows to move
 
 
 def quarantine_repeats(
@@ -36,8 +37,10 @@ def quarantine_repeats(
         return
     order = "line_no desc" if KEYED[record_type] else "line_no"
     pairs = ", ".join(f"{lit(c.name)}, r.{c.name}::varchar" for c in COLUMNS[record_type])
-    # the repeats, found the same way by both statements (line_no is unique in a load)
-    repeats = f"""
+    # the repeats, found once: the rows quarantined are exactly the rows deleted
+    con.execute(
+        f"""
+        create or replace temp table {REPEATS} as
         select * from (
             select r.rowid as row_id, r.line_no, r.state_student_id,
                 row_number() over (partition by {key} order by {order}) as n,
@@ -46,17 +49,19 @@ def quarantine_repeats(
                     else json_merge_patch(json_object({pairs}), r.extra) end as record
             from {table} as r where r.load_id = {load}
         ) where n > 1
-    """
+        """
+    )
     moved = con.execute(
         f"""
         insert into raw.quarantine
         select {load}, {lit(lineage.file_name)}, {lit(record_type)}, line_no,
             {lit(lineage.state)}, state_student_id, 'state_student_id',
             'repeats the key of line ' || kept_line || ' of this file (that line is kept)', record
-        from ({repeats})
+        from {REPEATS}
         """
     ).fetchone()
-    con.execute(f"delete from {table} where rowid in (select row_id from ({repeats}))")
+    con.execute(f"delete from {table} where rowid in (select row_id from {REPEATS})")
+    con.execute(f"drop table {REPEATS}")
     count = int(moved[0]) if moved else 0
     counts.loaded -= count
     counts.quarantined += count
