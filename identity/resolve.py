@@ -179,6 +179,7 @@ def _features_table(
     cached = "from_cache" + (
         "" if rehash_all else f" and echo_id in (select msix_id from {RETIRED})"
     )
+    echo = "coalesce(r.resolved_to, f.echo_id)"  # a retired echoed ID as the ID it now means
     run(
         con,
         f"""
@@ -190,7 +191,7 @@ def _features_table(
         )
         select unique_id, {_record_hash_sql()} as record_hash
         from (
-            select f.* exclude (from_cache) replace (coalesce(r.resolved_to, f.echo_id) as echo_id)
+            select f.* exclude (from_cache) replace ({echo} as echo_id)
             from rows as f
             left join {RETIRED} as r on r.msix_id = f.echo_id
         ) as f
@@ -220,7 +221,6 @@ def _features_table(
         where msix_id in (select msix_id from __touched_ids)
         """,
     )
-    echo = "coalesce(r.resolved_to, f.echo_id)"
     selected = (
         f"f.* exclude (from_cache) replace ({echo} as echo_id)"
         if columns is None
