@@ -315,7 +315,7 @@ def _load_xml(
     con: duckdb.DuckDBPyConnection, sub: SubmissionFile, lineage: Lineage, counts: RowCounts
 ) -> None:
     """The rows of one XML file into raw and quarantine (inside the caller's transaction)."""
-    layout = Layout(state=sub.state)  # XML is always canonical
+    layout = canonical(sub.state)  # XML is always canonical
     for record_type, batch in xml_batches(sub):
         insert_arrow(con, record_type, layout, batch, lineage, counts)
     for record_type in RECORD_TYPES:
