@@ -74,10 +74,9 @@ def read_header(path: Path, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter))
 
 
-def _first_line(path: Path, encoding: str) -> str:
-    """The file's first physical line, decoded leniently (only to look at a header)."""
-    with path.open("rb") as handle:
-        head = handle.read(HEADER_PEEK_BYTES)
+def _first_line(head: bytes, encoding: str) -> str:
+    """The first physical line of a file's first bytes, decoded leniently (only to look at a
+    header)."""
     text = head.decode(encoding, errors="replace").removeprefix("\ufeff")
     return text.splitlines()[0] if text.strip() else ""
 
@@ -93,13 +92,15 @@ def sends_canonical(path: Path, record_type: str, layout: Layout) -> bool:
     for it (a fixed-width file has no header, so a canonical header is enough)."""
     if layout.is_canonical:
         return False
-    canonical_names = {n.strip().lower() for n in _names(_first_line(path, "utf-8"), ",")}
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_PEEK_BYTES)
+    canonical_names = {n.strip().lower() for n in _names(_first_line(head, "utf-8"), ",")}
     if KEY_COLUMN not in canonical_names:
         return False
     if layout.format == "fixed_width":
         return True
     try:
-        theirs = _names(_first_line(path, layout.encoding), layout.delimiter)
+        theirs = _names(_first_line(head, layout.encoding), layout.delimiter)
     except LookupError:  # an unknown encoding: the layout's load says so
         return False
     their_key = layout.their_name(record_type, KEY_COLUMN).lower()
