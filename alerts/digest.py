@@ -2,8 +2,9 @@
 
 The HTML body holds counts by rule, counts of notices by kind and the first NOTICES_IN_BODY
 notices (mail clients clip or refuse bodies of megabytes: a national week sends a state tens of
-thousands); `findings.csv` and `move_notices.csv` hold every row, written as msix.output writes them (`csv_to` neutralises cells a spreadsheet
-would run as a formula; `html_table` escapes HTML cells), each distinct cell value once.
+thousands), escaped by msix.output's `html_table`; `findings.csv` and `move_notices.csv` hold
+every row, written as msix.output's `csv_to` writes them (cells a spreadsheet would run as a
+formula neutralised), each distinct cell value rendered once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.coordinators import Coordinator
-from msix.output import csv_of_cells, html_cell, html_table, html_table_of_cells, neutralise_cell
+from msix.output import csv_of_cells, html_table, neutralise_cell
 
 FINDING_FIELDS = (
     "issue_id", "rule", "severity", "status", "msix_id", "state_student_id", "district_id",
@@ -99,12 +100,12 @@ def to_csv(frame: pd.DataFrame, fields: tuple[str, ...]) -> bytes:
 
 
 def html_rows(fields: tuple[str, ...], frame: pd.DataFrame) -> str:
-    """The frame as `msix.output.html_table` writes it, each distinct cell escaped once."""
-    return html_table_of_cells(fields, rendered(frame, fields, html_cell))
+    """The frame as an escaped HTML table (`msix.output.html_table`)."""
+    return html_table(fields, rows_of(frame, fields))
 
 
 def html_body(digest: Digest) -> str:
-    """Counts by rule and severity, then the move notices."""
+    """Counts by rule, severity and status, then the move notices (`_notices_part`)."""
     who = digest.recipient
     scope = f"{who.state}" + (f", district {who.district}" if who.district else "")
     counts = (

@@ -129,18 +129,11 @@ def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Sequence[An
 
 def html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """An escaped HTML <table> fragment."""
-    return html_table_of_cells(columns, ([html_cell(v) for v in row] for row in rows))
-
-
-def html_cell(value: Any) -> str:
-    """One escaped `<td>` cell."""
-    return f"<td>{html.escape(display(value))}</td>"
-
-
-def html_table_of_cells(columns: Sequence[str], cell_rows: Iterable[Sequence[str]]) -> str:
-    """`html_table` for rows whose cells `html_cell` already rendered."""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(row) + "</tr>" for row in cell_rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(display(v))}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
