@@ -57,14 +57,14 @@ def prepare_metadata_db() -> None:
     default pool and the log template, which migrating also keeps, are still checked."""
     from airflow.utils import db
 
-    stamp = _metadata_stamp()
-    recorded = _stamp_path().read_text(encoding="utf-8") if _stamp_path().is_file() else None
+    stamp, path = _metadata_stamp(), _stamp_path()
+    recorded = path.read_text(encoding="utf-8") if path.is_file() else None
     if recorded == stamp and json.loads(stamp)["revision"]:
         db.add_default_pool_if_not_exists()
         db.synchronize_log_template()
     else:
         db.initdb()
-        _stamp_path().write_text(_metadata_stamp(), encoding="utf-8")
+        path.write_text(_metadata_stamp(), encoding="utf-8")  # the revision migrated to
     ensure_pool()
 
 
