@@ -6,7 +6,8 @@ placement packet from the state the child came from: national ID, grade, courses
 with the grade to date, credits earned, English learner / IEP / priority-for-services flags
 and the previous school. No names and no birth dates. Events of the 60 days before the run
 clock are considered; the alert log keeps each notice from going out twice.
-Needs the `cur_*` relations and `departures` (quality.findings.prepare).
+Needs the `cur_*` relations and `departures` (built by quality.findings.prepare, or by
+evaluate_rules during check_quality).
 
 check_quality computes the notices while those relations exist and keeps them in
 `quality.move_notice`, stamped in `quality.move_notice_run` with the clock and a fingerprint
