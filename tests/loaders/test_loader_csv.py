@@ -261,3 +261,4 @@ def test_a_student_repeated_in_an_xml_file_is_quarantined_but_the_last(landing) 
     assert landing.rows("select line_no, reason from raw.quarantine") == [
         (1, "repeats the key of line 3 of this file (that line is kept)")
     ]
+    assert [row[2:5] for row in landing.manifest()] == [(3, 2, 1)]

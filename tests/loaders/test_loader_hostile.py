@@ -105,6 +105,8 @@ def test_no_row_value_reaches_notes_reasons_or_logs(landing, caplog) -> None:
     rows = [
         [f"TX{SECRET}", SECRET, SECRET, "Q", SECRET],
         ["TX2", "\x00" + SECRET, SECRET, "F", "2012-01-01"],
+        ["TX3", SECRET, SECRET, "F", "2012-01-01"],
+        ["TX3", SECRET, SECRET, "M", "2012-01-02"],  # a repeated key
     ]
     landing.students("TX", rows)
     landing.write("NE", "NE_20261101T083000_students.csv", HEADER + f"NE1,{SECRET},x\n")
@@ -115,8 +117,10 @@ def test_no_row_value_reaches_notes_reasons_or_logs(landing, caplog) -> None:
     )
     report = landing.ingest()
     texts = [*report.notes(), caplog.text, *(str(r[5]) for r in landing.manifest())]
-    texts += [str(r[0]) for r in landing.rows("select reason from raw.quarantine")]
+    reasons = [str(r[0]) for r in landing.rows("select reason from raw.quarantine")]
+    texts += reasons
     assert report.counts()["files_rejected"] == 2
+    assert any(reason.startswith("repeats the key") for reason in reasons)
     assert all(SECRET not in text for text in texts)
 
 
