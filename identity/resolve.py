@@ -44,7 +44,14 @@ from identity.scope import (
     register_keys,
     registry_of,
 )
-from identity.score import blocking_columns, dirty_neighbourhood, no_pairs, score_pairs, tf_columns
+from identity.score import (
+    NEIGHBOURHOOD,
+    blocking_columns,
+    dirty_neighbourhood,
+    no_pairs,
+    score_pairs,
+    tf_columns,
+)
 from identity.sql import MissingInput, run, scalar
 from msix.db import relation_exists
 from msix.logs import get_logger
@@ -282,7 +289,7 @@ def _score(
     rows = f"""(
         select l.* exclude (from_cache) replace (f.echo_id as echo_id),
             f.record_hash, f.is_dirty, f.is_new
-        from (select * from {LOADED} where unique_id in (select unique_id from {{keys}})) as l
+        from (select * from {LOADED} where unique_id in (select unique_id from {NEIGHBOURHOOD})) as l
         join {FEATURES} as f on f.unique_id = l.unique_id
     )"""
     if dirty_neighbourhood(con, FEATURES, "scoring_features", rows):

@@ -87,14 +87,18 @@ def blocking_columns(rule: str) -> list[str] | None:
     return columns
 
 
+NEIGHBOURHOOD = "__neighbourhood"
+"""The temp table `dirty_neighbourhood` leaves: the keys (`unique_id`) of the records it took."""
+
+
 def dirty_neighbourhood(
     con: duckdb.DuckDBPyConnection, features: str, target: str, rows: str | None = None
 ) -> bool:
     """Create `target`: the dirty records of `features` plus every record sharing the keys of a
     blocking rule with one of them. Every pair an incremental run scores has both records in it,
     so scoring `target` instead of all records gives the same pairs at the cost of the delta.
-    `rows`: where the full rows of those records are taken from, given the name of a relation of
-    their keys (`unique_id`); by default `features` itself. Returns False (and creates nothing)
+    `rows`: where the full rows of those records are taken from, a relation that reads their
+    keys from NEIGHBOURHOOD; by default `features` itself. Returns False (and creates nothing)
     when a blocking rule is not a plain key equality."""
     keys = [blocking_columns(rule) for rule in model.BLOCKING_RULES]
     if any(columns is None for columns in keys):
@@ -108,7 +112,7 @@ def dirty_neighbourhood(
     run(
         con,
         f"""
-        create or replace temp table __neighbourhood as
+        create or replace temp table {NEIGHBOURHOOD} as
         with dirty as (select distinct {", ".join(needed)} from {features} where is_dirty),
         near as ({near})
         select unique_id from {features} where is_dirty
@@ -117,9 +121,9 @@ def dirty_neighbourhood(
         """,
     )
     source = (
-        rows or f"(select * from {features} where unique_id in (select unique_id from {{keys}}))"
+        rows
+        or f"(select * from {features} where unique_id in (select unique_id from {NEIGHBOURHOOD}))"
     )
-    source = source.replace("{keys}", "__neighbourhood")
     run(con, f"create or replace table {target} as select * from {source}")
     return True
 
