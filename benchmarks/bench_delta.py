@@ -48,9 +48,11 @@ TASK_LINE = re.compile(r"INFO msix\.airflow: (?P<step>[a-z_]+|[A-Z]{2}): .* in (
 
 @dataclass(frozen=True)
 class DeltaRun:
-    """One timed delta: wall seconds, peak memory, seconds per task, failure, load average."""
+    """One timed delta: wall and CPU seconds, peak memory, seconds per task, failure, load
+    average."""
 
     seconds: float
+    cpu_seconds: float
     peak_bytes: int
     tasks: dict[str, float]
     error: str
@@ -137,7 +139,12 @@ def time_delta(config: run_all.BenchConfig, attempt: int) -> DeltaRun:
     result = _run_chain(config, DELTA_CLOCK, log_file)
     tasks = task_seconds(log_file.read_text(encoding="utf-8", errors="replace"))
     return DeltaRun(
-        result.seconds, result.peak_bytes, tasks, result.error, (load_before, os.getloadavg()[0])
+        result.seconds,
+        result.cpu_seconds,
+        result.peak_bytes,
+        tasks,
+        result.error,
+        (load_before, os.getloadavg()[0]),
     )
 
 
@@ -163,7 +170,7 @@ def report(run: DeltaRun, attempt: int) -> str:
     """One run as lines: wall time against the target, then each task."""
     lines = [
         f"delta run {attempt}: {run.seconds:.1f} s wall (target {run_all.DELTA_TARGET_SECONDS} s, "
-        f"ratio {run.seconds / run_all.DELTA_TARGET_SECONDS:.2f}), "
+        f"ratio {run.seconds / run_all.DELTA_TARGET_SECONDS:.2f}), {run.cpu_seconds:.1f} s CPU, "
         f"peak {run.peak_bytes / 2**20:,.0f} MB, load average {run.load[0]:.1f} -> {run.load[1]:.1f}"
         + (f", FAILED: {run.error}" if run.error else "")
     ]

@@ -87,3 +87,13 @@ def test_bench_delta_sums_each_tasks_own_seconds_from_the_chain_log() -> None:
         ]
     )
     assert task_seconds(log) == {"ingest": 5.0, "transform_staging": 30.7, "send_alerts": 41.6}
+
+
+def test_a_measured_module_reports_its_own_cpu_time_and_its_failure(tmp_path: Path) -> None:
+    log = tmp_path / "child.log"
+    busy = run_all._measure_module(["-c", "sum(range(30_000_000))"], {}, log)
+    idle = run_all._measure_module(["-c", "import time; time.sleep(0.5)"], {}, log)
+    failed = run_all._measure_module(["-c", "raise SystemExit('no warehouse')"], {}, log)
+    assert busy.cpu_seconds > 0.2 and not busy.error
+    assert idle.seconds >= 0.5 and idle.cpu_seconds < idle.seconds
+    assert failed.error and failed.cpu_seconds < 5
