@@ -113,6 +113,27 @@
     )
 {%- endmacro %}
 
+{#- A full build rebuilds every row: <prefix>affected and <prefix>written, what a delta
+    rebuilt, go (its data tests then check the whole relation, macros/written_rows.sql). -#}
+{% macro drop_affected(prefix) %}
+    drop table if exists {{ prefix }}affected;
+    drop table if exists {{ prefix }}written
+{%- endmacro %}
+
+{#- <prefix>written: where the rows a delta inserts start (rowid; after the pre-hook's delete
+    the insert appends every row past the last one kept) and, from the post-hook, how many
+    rows start there. The data tests find the written rows by it (macros/written_rows.sql). -#}
+{% macro remember_written_start(this_relation, prefix) %}
+    create or replace table {{ prefix }}written as
+    select coalesce(max(rowid) + 1, 0) as first_rowid, null::bigint as row_count
+    from {{ this_relation }}
+{%- endmacro %}
+
+{% macro remember_written_count(this_relation, prefix) %}
+    update {{ prefix }}written as written
+    set row_count = (select count(*) from {{ this_relation }} as built where built.rowid >= written.first_rowid)
+{%- endmacro %}
+
 {% macro delete_affected_national_ids(this_relation, prefix) %}
     delete from {{ this_relation }}
     where msix_id in (select affected.msix_id from {{ prefix }}affected as affected)

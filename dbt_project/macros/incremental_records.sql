@@ -57,6 +57,9 @@
     {{ rebuilt_records(this_relation, prefix, raw_table, rule) }};
     {%- endif %}
     {{ delete_records(this_relation, prefix ~ ('rebuilt' if rule else 'affected')) }};
+    {{ remember_written_start(this_relation, prefix) }};
+    {%- else %}
+    {{ drop_affected(prefix) }};
     {%- endif %}
 {% endmacro %}
 
@@ -112,7 +115,11 @@
 {%- endmacro %}
 
 {% macro incremental_records_post_hook(this_relation) %}
-    {{ remember_new_loads(incremental_children_bookkeeping(this_relation.identifier)) }}
+    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+    {{ remember_new_loads(prefix) }}
+    {%- if is_incremental() %};
+    {{ remember_written_count(this_relation, prefix) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- The rows of `relation` (a staging model) a build reads: in an incremental build with a
@@ -190,6 +197,9 @@
     {{ affected_national_ids(prefix, 'as_of_records' if as_of_rule else none) }};
 
     {{ delete_affected_national_ids(this_relation, prefix) }};
+    {{ remember_written_start(this_relation, prefix) }};
+    {%- else %}
+    {{ drop_affected(prefix) }};
     {%- endif %}
 {% endmacro %}
 
@@ -249,6 +259,9 @@
     select state, state_student_id from {{ prefix }}relinked;
 
     {{ delete_records(this_relation, prefix ~ 'affected') }};
+    {{ remember_written_start(this_relation, prefix) }};
+    {%- else %}
+    {{ drop_affected(prefix) }};
     {%- endif %}
 {% endmacro %}
 
@@ -258,6 +271,10 @@
 {% macro incremental_identities_post_hook(this_relation, raw_tables, as_of_rule) %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {{ remember_new_loads(prefix) }};
+    {%- if is_incremental() %}
+
+    {{ remember_written_count(this_relation, prefix) }};
+    {%- endif %}
 
     delete from {{ prefix }}links_seen as seen
     where exists (
