@@ -37,6 +37,15 @@ FL_2 = "2026-04-01 08:00:00"  # the later delivery: the as-of date moves here fr
 
 SNAPSHOT_COLUMNS = "* exclude (dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to)"
 
+# Children whose records the later delivery re-sends with the same values and a later stamp
+# (a re-send can change a vote without changing any value): two records tied 1-1 on first_name
+# (the latest stamp wins) ...
+TIED = "100000000009"  # TX "Ana" then AZ "Anna"; TX's re-send makes "Ana" win
+KEPT = "100000000010"  # TX "Maria" then AZ "Mara"; AZ's re-send spells the winner: no change
+# ... and one value spelled two ways (the latest record's spelling wins)
+SPELLED = "100000000011"  # TX "Jose" then NM "José"; TX's re-send makes "Jose" the spelling
+FIRST_STAMPS = ("2026-01-01 08:00:00", "2026-01-02 08:00:00")
+
 
 def deliver_quiet_child(warehouse: Path) -> None:
     """A child with one enrollment that ended 2026-01-20, in the first delivery."""
@@ -56,6 +65,42 @@ def deliver_quiet_child(warehouse: Path) -> None:
         [child_row("NM", QUIET_STAMP, "nm2", 2, "N8", **enrollment("350000000003", "3500003", "2025-12-01", "2026-01-20"))],
     )  # fmt: skip
     link_new_child(warehouse, "NM", "N8", QUIET)
+
+
+def two_record_children() -> list[tuple[str, tuple[str, str], tuple[str, str]]]:
+    """(national ID, (state, first name) of the older record, of the newer one)."""
+    return [
+        (TIED, ("TX", "Ana"), ("AZ", "Anna")),
+        (KEPT, ("TX", "Maria"), ("AZ", "Mara")),
+        (SPELLED, ("TX", "Jose"), ("NM", "José")),
+    ]
+
+
+def deliver_two_record_children(warehouse: Path) -> None:
+    """Each child of two_record_children: two state records, the second one day later."""
+    rows, links = [], []
+    for n, (msix_id, *records) in enumerate(two_record_children()):
+        for (state, first_name), stamp in zip(records, FIRST_STAMPS, strict=True):
+            state_student_id = f"V{n}{state}"
+            rows.append(student_row(state, stamp, f"v{state}{stamp[9]}", 2 + n, state_student_id, first_name=first_name))  # fmt: skip
+            links.append({"state": state, "state_student_id": state_student_id, "msix_id": msix_id, "match_method": "auto", "assigned_at": AS_OF})  # fmt: skip
+    append_rows(warehouse, "raw.students", rows)
+    append_rows(warehouse, "identity.xwalk", links)
+    append_rows(
+        warehouse,
+        "identity.national_ids",
+        [{"msix_id": m, "status": "active", "issued_at": AS_OF} for m, *_ in two_record_children()],
+    )
+
+
+def deliver_stamp_only_resends(warehouse: Path) -> None:
+    """The later delivery re-sends, values unchanged and stamp FL_2: TIED's and SPELLED's older
+    record (the stamp changes their votes) and KEPT's newer one (it does not)."""
+    rows = []
+    for n, (msix_id, older, newer) in enumerate(two_record_children()):
+        state, first_name = newer if msix_id == KEPT else older
+        rows.append(student_row(state, FL_2, f"v{state}r", 2 + n, f"V{n}{state}", first_name=first_name))  # fmt: skip
+    append_rows(warehouse, "raw.students", rows)
 
 
 def deliver_co_course_and_assessment(warehouse: Path) -> None:
@@ -120,6 +165,16 @@ def quiet_child(warehouse: Path) -> tuple[list[tuple], bool]:
     return lost, eligible[0][0]
 
 
+def first_names(warehouse: Path) -> dict[str, str]:
+    """dim_student's first name of each child of two_record_children."""
+    ids = ", ".join(f"'{msix_id}'" for msix_id, *_ in two_record_children())
+    return dict(
+        query(
+            warehouse, f"select msix_id, first_name from marts.dim_student where msix_id in ({ids})"
+        )
+    )
+
+
 def affected_rows(warehouse: Path, model: str) -> list[tuple]:
     """What the model's last build rebuilt: national IDs, or (state, state_student_id)."""
     return query(warehouse, f"select * from intermediate.{model}__affected")
@@ -160,21 +215,26 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     deliver_first(stepwise)
     deliver_quiet_child(stepwise)
     deliver_co_course_and_assessment(stepwise)
+    deliver_two_record_children(stepwise)
     build_like_the_pipeline(stepwise, tmp_path / "t1")
     assert quiet_child(stepwise) == ([], True)
     assert co_record_ids(stepwise) == [(CO_OWN_ID,), (CO_OWN_ID,)]
+    assert first_names(stepwise) == {TIED: "Anna", KEPT: "Mara", SPELLED: "José"}
 
     deliver_late(stepwise)
     deliver_later_florida(stepwise)
     deliver_student_rows_only(stepwise)
+    deliver_stamp_only_resends(stepwise)
     build_like_the_pipeline(stepwise, tmp_path / "t1")
 
     deliver_first(full)
     deliver_quiet_child(full)
     deliver_co_course_and_assessment(full)
+    deliver_two_record_children(full)
     deliver_late(full)
     deliver_later_florida(full)
     deliver_student_rows_only(full)
+    deliver_stamp_only_resends(full)
     build_like_the_pipeline(full, tmp_path / "t2")
 
     # the as-of date alone made the quiet child lost and no longer eligible, and the delta
@@ -201,6 +261,9 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
         assert (INTRA,) in affected and (SMALL_CELL_CHILDREN[0],) not in affected, model
     for model in ("fct_eligibility", "dim_student"):
         assert (ELDER,) in affected_rows(stepwise, model), model
+    # re-sends with the same values and a later stamp: where the stamp changes a vote (a tie,
+    # a spelling) the delta must rebuild the child, not only where the values changed
+    assert first_names(stepwise) == {TIED: "Ana", KEPT: "Mara", SPELLED: "Jose"}
     # the snapshot closed ROSA's retracted FL enrollment
     assert query(
         stepwise,
