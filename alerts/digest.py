@@ -9,11 +9,13 @@ formula neutralised), each distinct cell value rendered once.
 
 from __future__ import annotations
 
+import binascii
 import html
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from email import contentmanager
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.coordinators import Coordinator
+from msix.output import _FORMULA_PREFIXES as FORMULA_PREFIXES  # what neutralise_cell checks
 from msix.output import csv_of_cells, html_table, neutralise_cell
 
 FINDING_FIELDS = (
@@ -61,19 +64,37 @@ def rendered(
 ) -> list[tuple[str, ...]]:
     """`render` of every cell of `rows_of(frame, fields)`, called once per distinct value of a
     column (a digest of 100,000 notices holds a few hundred distinct values in most columns)."""
-    picked = frame.reindex(columns=list(fields)).astype(object)
-    picked = picked.where(picked.notna(), None)
+    picked = frame.reindex(columns=list(fields))
     columns = []
     for name in fields:
         values = picked[name]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            # numbered as datetime64 (turning every cell into a Timestamp first took most of
+            # the time): each distinct time rendered once, as the Timestamp rows_of gives
+            codes, uniques = pd.factorize(values)
+            texts = np.array(
+                [render(u) for u in uniques.astype(object)] + [render(None)], dtype=object
+            )
+            columns.append(texts[codes].tolist())
+            continue
+        values = values.astype(object)
+        values = values.where(values.notna(), None)
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             # text and NULLs only: numbered by pandas, each distinct text rendered once
             codes, uniques = pd.factorize(values)  # a NULL gets -1: the last text, render(None)
-            texts = np.array([render(u) for u in uniques] + [render(None)], dtype=object)
+            texts = np.array([*_render_texts(uniques, render), render(None)], dtype=object)
             columns.append(texts[codes].tolist())
         else:
             columns.append(_rendered_values(values.tolist(), render))
     return list(zip(*columns, strict=True))
+
+
+def _render_texts(texts: Iterable[str], render: Callable[[Any], str]) -> list[str]:
+    """`render` of each text; `neutralise_cell`'s text written out (a text is its own display,
+    so only the formula prefix is checked: a third of the CSV's time went to the calls)."""
+    if render is neutralise_cell:
+        return [("'" + t) if t.startswith(FORMULA_PREFIXES) else t for t in texts]
+    return [render(t) for t in texts]
 
 
 def _rendered_values(values: list[Any], render: Callable[[Any], str]) -> list[str]:
@@ -138,6 +159,40 @@ def _notices_part(notices: pd.DataFrame) -> list[str]:
     return [*parts, html_rows(NOTICE_FIELDS, shown)]
 
 
+def base64_lines(data: bytes, max_line_length: int) -> str:
+    """The base64 lines email.contentmanager writes for an attachment, encoded in one pass.
+
+    It encodes `max_line_length // 4 * 3` bytes per line, a multiple of 3: the lines are the
+    whole encoding cut every `max_line_length // 4 * 4` characters, each with its newline.
+    """
+    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
+    width = max_line_length // 4 * 4
+    return "".join(encoded[i : i + width] + "\n" for i in range(0, len(encoded), width))
+
+
+def _set_bytes(msg: EmailMessage, data: bytes, maintype: str, subtype: str, cte: str = "base64",
+               **kwargs: Any) -> None:  # fmt: skip
+    """email.contentmanager.set_bytes_content with `base64_lines` (the same part)."""
+    if cte != "base64":
+        contentmanager.set_bytes_content(msg, data, maintype, subtype, cte, **kwargs)
+        return
+    contentmanager._prepare_set(msg, maintype, subtype, kwargs.get("headers"))
+    msg.set_payload(base64_lines(data, msg.policy.max_line_length))
+    msg["Content-Transfer-Encoding"] = cte
+    contentmanager._finalize_set(
+        msg, kwargs.get("disposition"), kwargs.get("filename"), kwargs.get("cid"),
+        kwargs.get("params"),
+    )  # fmt: skip
+
+
+ATTACHMENTS = contentmanager.ContentManager()
+"""The standard content manager (`raw_data_manager`), but bytes are base64-encoded in one pass
+(the standard one encodes every 57 bytes apart: a third of a digest's MIME time)."""
+ATTACHMENTS.get_handlers = dict(contentmanager.raw_data_manager.get_handlers)
+ATTACHMENTS.set_handlers = dict(contentmanager.raw_data_manager.set_handlers)
+ATTACHMENTS.add_set_handler(bytes, _set_bytes)
+
+
 def build_message(digest: Digest, sender: str) -> EmailMessage:
     """The e-mail: plain text and HTML bodies, findings and notices as CSV attachments."""
     who = digest.recipient
@@ -156,11 +211,11 @@ def build_message(digest: Digest, sender: str) -> EmailMessage:
     message.add_alternative(html_body(digest), subtype="html")
     message.add_attachment(
         to_csv(digest.findings, FINDING_FIELDS), maintype="text", subtype="csv",
-        filename="findings.csv",
+        filename="findings.csv", content_manager=ATTACHMENTS,
     )  # fmt: skip
     if not digest.notices.empty:
         message.add_attachment(
             to_csv(digest.notices, NOTICE_FIELDS), maintype="text", subtype="csv",
-            filename="move_notices.csv",
+            filename="move_notices.csv", content_manager=ATTACHMENTS,
         )  # fmt: skip
     return message

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import io
 import socket
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from email.message import Message
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 import duckdb
@@ -17,8 +18,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alerts.coordinators import Coordinator
-from alerts.deliver import deliver_digests
-from alerts.digest import NOTICE_FIELDS, NOTICES_IN_BODY, Digest, build_message, html_rows, to_csv
+from alerts.deliver import deliver_digests, finding_news, message_bytes
+from alerts.digest import (
+    ATTACHMENTS,
+    NOTICE_FIELDS,
+    NOTICES_IN_BODY,
+    Digest,
+    build_message,
+    html_rows,
+    to_csv,
+)
 from msix.output import csv_to, html_table
 from msix.settings import Settings, get_settings
 from quality.fixtures import Warehouse
@@ -270,3 +279,79 @@ def test_body_shows_the_first_notices_and_the_csv_holds_all() -> None:
         kinds = f"<td>arrival</td><td>{many - 1}</td></tr><tr><td>departure</td><td>1</td>"
         assert (kinds in body) == truncated
         assert attachment(message, "move_notices.csv").count("\n") == len(frame) + 1
+
+
+def test_times_are_rendered_as_the_cells_of_their_rows() -> None:
+    """datetime64 columns (numbered before rendering) give the text of their Timestamp cells."""
+    seen = pd.to_datetime(
+        ["2026-03-02 12:00:00", None, "2026-03-02 12:00:00", "2026-01-05 08:00:01"]
+    )
+    frame = pd.DataFrame({"a": ["x", "=y", None, "x"], "t": seen, "n": [1.5, None, 2.0, 1.5]})
+    assert frame["t"].dtype.kind == "M"
+    rows = frame.astype(object).where(frame.notna(), None).values.tolist()
+    buffer = io.StringIO()
+    csv_to(buffer, ("t", "a", "n"), [[r[1], r[0], r[2]] for r in rows])
+    assert to_csv(frame, ("t", "a", "n")) == buffer.getvalue().encode("utf-8")
+    assert b"2026-03-02 12:00:00,x," in to_csv(frame, ("t", "a", "n"))
+
+
+def test_outbox_file_holds_the_bytes_of_the_message() -> None:
+    """The outbox's generator writes the bytes `bytes(message)` gives, line ends included."""
+    who = Coordinator("TX Admin", "tx.data@example.org", "TX", None, "data_administrator",
+                      "approved", "sup@example.org", "sea@example.org", date(2026, 1, 10))  # fmt: skip
+    findings = pd.DataFrame(
+        {
+            "issue_id": ["a1", "b2"],
+            "rule": ["late_coe", "missing_qad"],
+            "severity": ["warning", "error"],
+            "status": ["open", "closed"],
+            "detail": ["two\nlines", "three\r\nline\rends"],
+            "first_seen": pd.to_datetime(["2026-03-02 12:00", "2026-01-05 08:00"]),
+            "changed_at": pd.to_datetime(["2026-03-02 12:00", None]),
+        }
+    )
+    notices = pd.DataFrame(
+        {
+            "kind": ["arrival"] * 300,
+            "msix_id": [f"{i:012d}" for i in range(300)],
+            "from_state": "FL",
+        },
+        columns=list(NOTICE_FIELDS),
+    )
+    message = build_message(Digest(who, date(2026, 3, 2), findings, notices), "m@x.org")
+    assert message_bytes(message) == bytes(message)
+    message.policy = email.policy.SMTP  # CRLF line ends: every line end of a part is changed
+    assert message_bytes(message) == bytes(message)
+    assert b"\n" not in bytes(message).replace(b"\r\n", b"")  # no bare line end left
+
+
+@pytest.mark.parametrize("size", [0, 1, 56, 57, 58, 171, 10_000])
+def test_attachments_are_encoded_as_the_standard_content_manager_does(size: int) -> None:
+    """ATTACHMENTS encodes base64 in one pass: the same part as email's raw_data_manager."""
+    data = bytes(range(256)) * (size // 256 + 1)
+    parts = []
+    for manager in (None, ATTACHMENTS):
+        message = EmailMessage()
+        message.set_content("see the attachment")
+        extra = {"content_manager": manager} if manager else {}
+        message.add_attachment(
+            data[:size], maintype="text", subtype="csv", filename="f.csv", **extra
+        )
+        message.set_boundary("fixed")
+        parts.append(bytes(message))
+    assert parts[0] == parts[1]
+
+
+def test_findings_are_news_in_a_new_version_and_closed_ones_once_sent() -> None:
+    findings = pd.DataFrame(
+        {
+            "issue_id": ["A", "B", "C", "D", "E"],
+            "version": ["t1|open", "t1|resolved", "t2|resolved", "t1|open", "t2|open"],
+            "status": ["open", "closed", "closed", "open", "open"],
+        }
+    )
+    already = pd.DataFrame(
+        {"item_key": ["C", "D", "E", "N"], "version": ["t1|open", "t1|open", "t1|open", "1"]}
+    )
+    assert list(finding_news(findings, already)["issue_id"]) == ["A", "C", "E"]
+    assert list(finding_news(findings, already.iloc[:0])["issue_id"]) == ["A", "D", "E"]
