@@ -5,6 +5,7 @@ must act, the child (`msix_id` and/or `state_student_id`), a `subject_key` namin
 finding is about inside the child's record (a school and date, a field, a COE) and a
 `detail` for the coordinator. The rule SQL reads the `cur_*` relations of `rules/_current.sql`,
 the `raw_*` views of the raw tables (whole, or the records in scope of an incremental run),
+the `latest_*` views of every record's latest visible rows (quality/records.py),
 `quality.working_day`, `quality.term_end` and the marts, with `getvariable('as_of')` (DATE)
 and `getvariable('as_of_ts')` (TIMESTAMP) as the only clock.
 """

@@ -59,12 +59,50 @@ select concat_ws('|',
 # between the previous clock ($p_ts, day $p) and this one ($a_ts, day $a).
 CHANGED_SQL = """
 create or replace temp table scope_changed as
-with seen as (select load_id from quality.rule_state_load)
+with seen as (select load_id from quality.rule_state_load),
+
+new_students as (
+    select * from raw.students
+    where load_id not in (select load_id from seen) or stamp between $p_ts and $a_ts
+),
+
+-- records whose every new student row is a re-send of the kept latest row (quality/records.py,
+-- of the previous clock) with a later stamp, visible now: the same values in every kept column
+-- (a state re-sends the student row of each child whose other records changed; those changes
+-- bring the record in on their own below). The rules read a student row's stamp only in
+-- late_after_move_notice (a destination's first row after a move notice answers it), so a
+-- re-sent record stays in scope when a move record of its child in another state names its
+-- state as the destination (a departure, rules/_current.sql).
+resent as (
+    select n.state, n.state_student_id
+    from new_students as n
+    inner join quality.latest_students as k
+        on n.state = k.state and n.state_student_id = k.state_student_id
+    group by all
+    having bool_and(n.stamp > k.stamp and n.stamp <= $a_ts and {same_values})
+),
+
+-- the records of a child's destination states (few: the departures first)
+destinations as (
+    select x.state, x.state_student_id
+    from marts.xwalk_student_identity as x
+    semi join (
+        select mover.msix_id, m.move_to_state
+        from raw.moves as m
+        inner join marts.xwalk_student_identity as mover
+            on m.state = mover.state and m.state_student_id = mover.state_student_id
+        where m.move_to_state <> m.state
+    ) as d on x.msix_id = d.msix_id and x.state = d.move_to_state
+)
 
 -- a row whose load the previous evaluation did not see (raw rows come with their load's
--- manifest row, one transaction; a row of no known load counts as new)
-select state, state_student_id from raw.students
-where load_id not in (select load_id from seen) or stamp between $p_ts and $a_ts
+-- manifest row, one transaction; a row of no known load counts as new), but the re-sends
+-- that change no rule's input
+(
+    select state, state_student_id from new_students
+    except
+    (select * from resent except select * from destinations)
+)
 union
 -- the exact day ranges whose condition the clock crossed, for every raw row (current or not):
 -- a departure or withdrawal 60 days old (lost_student: date + 60 < as_of), a withdrawal 30
@@ -108,6 +146,14 @@ where msix_id in (
     union
     select new_id from xwalk_changed where new_id is not null)
 """
+
+# a re-sent student row: the values of every kept column but the key, stamp and line
+RESENT_SAME = " and ".join(
+    f"n.{c} is not distinct from k.{c}"
+    for c in kept_records.COLUMNS["students"]
+    if c not in (*kept_records.KEY, "line_no")
+)
+CHANGED_SQL = CHANGED_SQL.replace("{same_values}", RESENT_SAME)
 
 XWALK_CHANGED_SQL = """
 create or replace temp table xwalk_changed as

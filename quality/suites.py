@@ -11,10 +11,8 @@ context per run, and Data Docs are rebuilt once into a local folder.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,19 +172,6 @@ def _expectation(config: dict[str, Any]) -> Any:
     return getattr(gx.expectations, class_name)(**config["kwargs"])
 
 
-def import_in_background() -> threading.Thread:
-    """Start importing Great Expectations (seconds of work) in a thread; join it to wait.
-
-    The caller runs DuckDB work meanwhile, which releases the GIL, so the import costs little.
-    """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    importing = threading.Thread(
-        target=importlib.import_module, args=("great_expectations",), daemon=True
-    )
-    importing.start()
-    return importing
-
-
 def _quiet_context(docs_dir: Path) -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
@@ -209,7 +194,12 @@ def _quiet_context(docs_dir: Path) -> Any:
 
 
 def validate(batches: list[Batch], docs_dir: Path) -> list[ExpectationOutcome]:
-    """Run every batch in one ephemeral GE context; build Data Docs once; one outcome per check."""
+    """Run every batch in one ephemeral GE context; build Data Docs once; one outcome per check.
+
+    Imports Great Expectations when it is not yet (seconds): quality.run calls this in a
+    background thread while the rules run.
+    """
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     docs_dir.mkdir(parents=True, exist_ok=True)

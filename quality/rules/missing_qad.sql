@@ -14,10 +14,14 @@ with quarantined as (
     ) = 1
 ),
 
+-- the latest visible moves of those children: the kept latest rows (quality/records.py) hold
+-- them, with their stamp (every move row of a record's latest stamp), so the raw history of
+-- moves is not read again
 resubmitted as (
-    select state, state_student_id, max(stamp) as stamp
-    from raw_moves
-    where stamp <= getvariable('as_of_ts')
+    select m.state, m.state_student_id, max(m.stamp) as stamp
+    from latest_moves as m
+    semi join quarantined as q
+        on m.state = q.state and m.state_student_id = q.state_student_id
     group by all
 )
 

@@ -149,6 +149,23 @@ def test_incremental_runs_give_the_rows_of_whole_evaluations(
     assert all(0 <= s < records for i, s in enumerate(scopes) if i not in (0, 6)), scopes
 
 
+def _manifest(con: duckdb.DuckDBPyConnection) -> None:
+    """A manifest row for each load of the raw student, enrollment and move rows without one."""
+    loads = con.execute(
+        "select distinct load_id, file_name, state, stamp from ("
+        "select load_id, file_name, state, stamp from raw.students union all "
+        "select load_id, file_name, state, stamp from raw.enrollments union all "
+        "select load_id, file_name, state, stamp from raw.moves) "
+        "where load_id not in (select load_id from raw.load_manifest)"
+    ).fetchall()
+    Warehouse(con).add("raw.load_manifest", [
+        {"file_name": f, "file_path": f"/landing/{s}/{f}", "checksum": lid, "state": s,
+         "stamp": st, "record_type": "students", "status": "loaded", "rows_read": 1,
+         "rows_loaded": 1, "rows_quarantined": 0, "load_id": lid, "loaded_at": st}
+        for lid, f, s, st in loads
+    ])  # fmt: skip
+
+
 def _clock_children(con: duckdb.DuckDBPyConnection) -> None:
     """150 children, one a day, each of five kinds with a date the clock crosses on its own
     (the kinds' dates do not coincide, so each crossing is seen alone). All loaded once with
@@ -190,17 +207,7 @@ def _clock_children(con: duckdb.DuckDBPyConnection) -> None:
     wh.add("raw.students", students)
     wh.add("raw.enrollments", enrollments)
     wh.add("raw.moves", moves)
-    loads = con.execute(
-        "select distinct load_id, file_name, state, stamp from raw.students union "
-        "select distinct load_id, file_name, state, stamp from raw.enrollments union "
-        "select distinct load_id, file_name, state, stamp from raw.moves"
-    ).fetchall()
-    wh.add("raw.load_manifest", [
-        {"file_name": f, "file_path": f"/landing/{s}/{f}", "checksum": lid, "state": s,
-         "stamp": st, "record_type": "students", "status": "loaded", "rows_read": 1,
-         "rows_loaded": 1, "rows_quarantined": 0, "load_id": lid, "loaded_at": st}
-        for lid, f, s, st in loads
-    ])  # fmt: skip
+    _manifest(con)
 
 
 def test_clock_crossings_without_new_data_give_the_rows_of_whole_evaluations(
@@ -221,3 +228,51 @@ def test_clock_crossings_without_new_data_give_the_rows_of_whole_evaluations(
         rules = {r for (r,) in con.execute("select distinct rule from marts.dq_issue").fetchall()}
     assert {"lost_student", "missing_course_history", "impossible_future_qad",
             "impossible_overlapping_enrollments", "late_after_move_notice"} <= rules  # fmt: skip
+
+
+def test_stamp_only_resends_stay_out_of_scope_unless_they_answer_a_move_notice(
+    tmp_path: Path,
+) -> None:
+    """A student row sent again with the same values changes no rule's input but its stamp,
+    which late_after_move_notice reads: the record of the destination of a move notice stays
+    in scope (its re-send answers the notice), any other such record does not; a row sent
+    again with another value does."""
+    jan5 = datetime(2026, 1, 5, 8, 0)
+    warehouses = {"inc": tmp_path / "inc.duckdb", "whole": tmp_path / "whole.duckdb"}
+    for path in warehouses.values():
+        with duckdb.connect(str(path)) as con:
+            wh = Warehouse(con)
+            for sid in ("TX1", "FL1", "TX2", "TX4", "FL4"):  # TX1 and FL1: one child
+                wh.student(sid[:2], sid, sid[-1].zfill(12), stamp=jan5)
+            # TX tells FL on Feb 2 that the child left for FL; FL sends nothing after it
+            wh.add("raw.moves", [
+                {"state": "TX", "state_student_id": "TX1", "qad": date(2026, 1, 30),
+                 "move_to_state": "FL", "stamp": datetime(2026, 2, 2, 8, 0)},
+            ])  # fmt: skip
+            _manifest(con)
+    first = _run_and_compare(warehouses, datetime(2026, 3, 2, 6, tzinfo=UTC))
+    assert first == -1
+
+    def resend(con: duckdb.DuckDBPyConnection) -> None:
+        later = datetime(2026, 3, 20, 8, 0)  # both rows as they were, stamped again
+        Warehouse(con).add("raw.students", [
+            {"state": "FL", "state_student_id": "FL1", "stamp": later},
+            {"state": "TX", "state_student_id": "TX2", "stamp": later},
+            {"state": "FL", "state_student_id": "FL4", "stamp": later, "sex": "M"},  # changed
+        ])  # fmt: skip
+        _manifest(con)
+
+    scope = _run_and_compare(warehouses, datetime(2026, 3, 30, 6, tzinfo=UTC), resend)
+    # FL1 (its re-send answers the notice) and TX1, the same child; FL4 (sent with another
+    # value) and TX4; not TX2
+    assert scope == 4
+    with duckdb.connect(str(warehouses["inc"]), read_only=True) as con:
+        detail = con.execute(
+            "select detail from marts.dq_issue where rule = 'late_after_move_notice' and status = 'open'"
+        ).fetchall()
+        conflicts = con.execute(
+            "select state_student_id from marts.dq_issue where rule = 'conflicting_identity' "
+            "and status = 'open' order by all"
+        ).fetchall()
+    assert len(detail) == 1 and "data submitted" in detail[0][0]
+    assert conflicts == [("FL4",), ("TX4",)]
