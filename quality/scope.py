@@ -8,7 +8,10 @@ give the same findings as evaluating everything, when the scope holds every chil
 something changed since the previous evaluation:
 
 - records with rows from loads the previous evaluation did not see, or with rows stamped
-  between the two clocks (invisible before, visible now), quarantined rows included;
+  between the two clocks (invisible before, visible now), quarantined rows included, but for
+  student rows that re-send the record's kept latest row with a later stamp (the rules read a
+  student row's stamp only where a move notice's destination answers it: such a record stays
+  in when a move of its child in another state names its state as the destination);
 - records whose crosswalk entry changed, and records that echo a national ID that appeared
   in or left the crosswalk (`conflicting_msix_id`);
 - records with a date whose clock-driven condition the new clock may have crossed, taken
