@@ -33,6 +33,9 @@ from dbt_scenario import (
 # until 2026-03-14 (QAD 2023-03-15)
 QUIET = "100000000008"
 QUIET_STAMP = "2026-01-25 08:00:00"
+# NM: withdrew 2026-01-25 (crossed by the as-of move too), but enrolled in CO since 2026-02-01:
+# never a departure without arrival, so the as-of move does not rebuild it
+BUSY = "100000000012"
 FL_2 = "2026-04-01 08:00:00"  # the later delivery: the as-of date moves here from 2026-03-01
 
 SNAPSHOT_COLUMNS = "* exclude (dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to)"
@@ -65,6 +68,32 @@ def deliver_quiet_child(warehouse: Path) -> None:
         [child_row("NM", QUIET_STAMP, "nm2", 2, "N8", **enrollment("350000000003", "3500003", "2025-12-01", "2026-01-20"))],
     )  # fmt: skip
     link_new_child(warehouse, "NM", "N8", QUIET)
+
+
+def deliver_busy_child(warehouse: Path) -> None:
+    """A child whose NM enrollment ends in the as-of window while its CO one is still open."""
+    append_rows(
+        warehouse,
+        "raw.students",
+        [
+            student_row("NM", QUIET_STAMP, "nm2", 3, "N9", first_name="Teo", sex="M"),
+            student_row("CO", QUIET_STAMP, "co2", 2, "C9", first_name="Teo", sex="M"),
+        ],
+    )
+    append_rows(
+        warehouse,
+        "raw.enrollments",
+        [
+            child_row("NM", QUIET_STAMP, "nm2", 3, "N9", **enrollment("350000000003", "3500003", "2025-12-01", "2026-01-25")),
+            child_row("CO", QUIET_STAMP, "co2", 2, "C9", **enrollment("080000000001", "0800001", "2026-02-01", None)),
+        ],
+    )  # fmt: skip
+    link_new_child(warehouse, "NM", "N9", BUSY)
+    append_rows(
+        warehouse,
+        "identity.xwalk",
+        [{"state": "CO", "state_student_id": "C9", "msix_id": BUSY, "match_method": "auto", "assigned_at": AS_OF}],
+    )  # fmt: skip
 
 
 def two_record_children() -> list[tuple[str, tuple[str, str], tuple[str, str]]]:
@@ -216,6 +245,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     deliver_quiet_child(stepwise)
     deliver_co_course_and_assessment(stepwise)
     deliver_two_record_children(stepwise)
+    deliver_busy_child(stepwise)
     build_like_the_pipeline(stepwise, tmp_path / "t1")
     assert quiet_child(stepwise) == ([], True)
     assert co_record_ids(stepwise) == [(CO_OWN_ID,), (CO_OWN_ID,)]
@@ -231,6 +261,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     deliver_quiet_child(full)
     deliver_co_course_and_assessment(full)
     deliver_two_record_children(full)
+    deliver_busy_child(full)
     deliver_late(full)
     deliver_later_florida(full)
     deliver_student_rows_only(full)
@@ -261,6 +292,10 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
         assert (INTRA,) in affected and (SMALL_CELL_CHILDREN[0],) not in affected, model
     for model in ("fct_eligibility", "dim_student"):
         assert (ELDER,) in affected_rows(stepwise, model), model
+    # the as-of move rebuilt the child it made lost, not the one still enrolled elsewhere
+    for model in ("int_moves_detected", "fct_move"):
+        affected = affected_rows(stepwise, model)
+        assert (QUIET,) in affected and (BUSY,) not in affected, model
     # re-sends with the same values and a later stamp: where the stamp changes a vote (a tie,
     # a spelling) the delta must rebuild the child, not only where the values changed
     assert first_names(stepwise) == {TIED: "Ana", KEPT: "Mara", SPELLED: "Jose"}
