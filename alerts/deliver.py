@@ -115,8 +115,10 @@ def build_digests(
     con.execute(ALERT_LOG_DDL)
     findings = _issues(con)
     notices = _notices(con, as_of)
-    sent = _objects_frame(
-        con.execute("select recipient, item_key, version from quality.alert_log").df()
+    sent = (  # as Python strings (see `_objects`)
+        con.execute("select recipient, item_key, version from quality.alert_log")
+        .df()
+        .astype(object)
     )
     digests = []
     for who in allowed:
@@ -148,11 +150,6 @@ def _objects(texts: pd.Series) -> pd.Series:
     """The texts as Python strings: pandas' `str` columns (Arrow-backed) look each value up in a
     set element by element, ten times slower."""
     return texts.astype(object)
-
-
-def _objects_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as Python objects (see `_objects`)."""
-    return frame.astype(object)
 
 
 def _item_versions(keys: pd.Series, versions: pd.Series) -> pd.Series:

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.coordinators import Coordinator
-from msix.output import _FORMULA_PREFIXES as FORMULA_PREFIXES  # what neutralise_cell checks
-from msix.output import csv_of_cells, html_table, neutralise_cell
+from msix.output import csv_of_cells, html_table, neutralise_cell, neutralise_texts
 
 FINDING_FIELDS = (
     "issue_id", "rule", "severity", "status", "msix_id", "state_student_id", "district_id",
@@ -90,10 +89,10 @@ def rendered(
 
 
 def _render_texts(texts: Iterable[str], render: Callable[[Any], str]) -> list[str]:
-    """`render` of each text; `neutralise_cell`'s text written out (a text is its own display,
-    so only the formula prefix is checked: a third of the CSV's time went to the calls)."""
+    """`render` of each text; `neutralise_cell` of them as `neutralise_texts` (a third of the
+    CSV's time went to the calls)."""
     if render is neutralise_cell:
-        return [("'" + t) if t.startswith(FORMULA_PREFIXES) else t for t in texts]
+        return neutralise_texts(texts)
     return [render(t) for t in texts]
 
 

@@ -98,6 +98,11 @@ def neutralise_cell(value: Any) -> str:
     return text
 
 
+def neutralise_texts(texts: Iterable[str]) -> list[str]:
+    """`neutralise_cell` of each text (a text displays as itself), without a call per text."""
+    return [("'" + t) if t.startswith(_FORMULA_PREFIXES) else t for t in texts]
+
+
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Spreadsheet-safe CSV file (see `csv_to`)."""
     with path.open("w", newline="", encoding="utf-8") as handle:

@@ -58,9 +58,16 @@ select concat_ws('|',
     (select count(*) || '/' || coalesce(bit_xor(hash(t)), 0) from quality.term_end as t))
 """
 
+# a re-sent student row: the values of every kept column but the key, stamp and line
+RESENT_SAME = " and ".join(
+    f"n.{c} is not distinct from k.{c}"
+    for c in kept_records.COLUMNS["students"]
+    if c not in (*kept_records.KEY, "line_no")
+)
+
 # The records whose inputs changed, or whose clock-driven conditions the clock crossed,
 # between the previous clock ($p_ts, day $p) and this one ($a_ts, day $a).
-CHANGED_SQL = """
+CHANGED_SQL = f"""
 create or replace temp table scope_changed as
 with seen as (select load_id from quality.rule_state_load),
 
@@ -82,7 +89,7 @@ resent as (
     inner join quality.latest_students as k
         on n.state = k.state and n.state_student_id = k.state_student_id
     group by all
-    having bool_and(n.stamp > k.stamp and n.stamp <= $a_ts and {same_values})
+    having bool_and(n.stamp > k.stamp and n.stamp <= $a_ts and {RESENT_SAME})
 ),
 
 -- the records of a child's destination states (few: the departures first)
@@ -149,14 +156,6 @@ where msix_id in (
     union
     select new_id from xwalk_changed where new_id is not null)
 """
-
-# a re-sent student row: the values of every kept column but the key, stamp and line
-RESENT_SAME = " and ".join(
-    f"n.{c} is not distinct from k.{c}"
-    for c in kept_records.COLUMNS["students"]
-    if c not in (*kept_records.KEY, "line_no")
-)
-CHANGED_SQL = CHANGED_SQL.replace("{same_values}", RESENT_SAME)
 
 XWALK_CHANGED_SQL = """
 create or replace temp table xwalk_changed as

@@ -26,6 +26,8 @@
             records.withdrawal_date + {{ var('lost_after_days') }} > as_of_move.earlier
             and records.withdrawal_date + {{ var('lost_after_days') }} <= as_of_move.later
     ),
+    -- the enrollments are joined with the crosswalk again rather than through a CTE that both
+    -- read: DuckDB would materialize that CTE (0.9-1.0 s against 0.6-0.9 s at 1 M)
     child_ends as (
         select
             xwalk.msix_id,

@@ -164,3 +164,10 @@
     {%- if not written %}{{ return(relation) }}{% endif %}
     {{- return('(select * from ' ~ relation ~ ' as tested where ' ~ written ~ ') as written_rows') }}
 {%- endmacro %}
+
+{#- `left` and `right` (two row aliases) hold the same combination of `columns`, NULLs equal. -#}
+{% macro same_combination(columns, left, right) -%}
+    {%- for column in columns %}
+    {{ 'and ' if not loop.first }}{{ left }}.{{ column }} is not distinct from {{ right }}.{{ column }}
+    {%- endfor %}
+{%- endmacro %}

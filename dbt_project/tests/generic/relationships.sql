@@ -7,10 +7,10 @@
 {% test relationships(model, column_name, to, field) %}
 
 {%- set delta = whole_and_untouched() %}
-{%- set whole = delta.whole if delta is not none else none %}
 {%- set deleted = parent_deleted_keys(to, field) if delta is not none else none %}
-{%- if whole is none or deleted is none %}
-{{ adapter.dispatch('test_relationships', 'dbt')(whole if whole is not none else model, column_name, to, field) }}
+{%- if deleted is none %}
+{#- not a delta (`model` is the whole child), or the parent was built in full: the whole child -#}
+{{ adapter.dispatch('test_relationships', 'dbt')(delta.whole if delta is not none else model, column_name, to, field) }}
 {%- else %}
 with
 
@@ -21,7 +21,7 @@ child as (
     {%- if deleted %}
     union all
     select {{ column_name }} as from_field
-    from {{ whole }}
+    from {{ delta.whole }}
     where {{ column_name }} in ({{ deleted }})
     {%- endif %}
 ),

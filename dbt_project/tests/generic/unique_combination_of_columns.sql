@@ -17,11 +17,6 @@ from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1
 {%- else %}
-{%- set same_key -%}
-    {%- for column in columns %}
-    {{ 'and ' if not loop.first }}{left}.{{ column }} is not distinct from {right}.{{ column }}
-    {%- endfor %}
-{%- endset %}
 with
 
 written as (
@@ -44,7 +39,7 @@ colliding as (
     from untouched
     where exists (
         select 1 from written
-        where {{ same_key.replace('{left}', 'written').replace('{right}', 'untouched') }}
+        where {{ same_combination(columns, 'written', 'untouched') }}
     )
 )
 
@@ -55,7 +50,7 @@ select
 from (select * from {{ delta.whole }}) as all_rows
 where exists (
     select 1 from colliding
-    where {{ same_key.replace('{left}', 'colliding').replace('{right}', 'all_rows') }}
+    where {{ same_combination(columns, 'colliding', 'all_rows') }}
 )
 group by {{ columns | join(', ') }}
 {%- endif %}
