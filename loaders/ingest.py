@@ -3,6 +3,8 @@
 Entry points (the CLI's `msix ingest`, `msix.pipeline.ingest` and the Airflow DAG call these):
 
 - `ingest_landing(landing, warehouse, layouts_dir=..., states=None)`: all new files, one report.
+- `ingest_states(landing, warehouse, layouts_dir=..., states=None)`: the same, and when that run
+  fails each state again on its own before the failure is raised (the Airflow task).
 - `discover(landing, warehouse, states=None)`: the files a run would look at (for task mapping).
 - `ingest_file(path, warehouse, landing=..., layouts_dir=...)`: one file.
 
@@ -132,6 +134,32 @@ def ingest_landing(
         con.execute("checkpoint")
     log.info("ingest: %s", report.counts())
     return report
+
+
+def ingest_states(
+    landing: Path, warehouse: Path, *, layouts_dir: Path, states: list[str] | None = None
+) -> IngestReport:
+    """`ingest_landing` over all the states at once (one connection, one checkpoint, CSV files
+    of different states loaded side by side); when that run fails, each state is loaded again
+    on its own, so that a state whose files make the loader fail keeps no other state's files
+    out, and then the first failure is raised. Files a failed run committed stay committed
+    (each file is its own transaction) and are `unchanged` for the runs after it."""
+    try:
+        return ingest_landing(landing, warehouse, layouts_dir=layouts_dir, states=states)
+    except Exception as first:
+        log.error("ingest failed (%s): loading each state on its own", type(first).__name__)
+        for state in state_folders(landing, states):
+            try:
+                ingest_landing(landing, warehouse, layouts_dir=layouts_dir, states=[state])
+            except Exception as exc:  # noqa: BLE001 - the first failure is raised below
+                log.error("ingest of %s failed (%s)", state, type(exc).__name__)
+        raise
+
+
+def state_folders(landing: Path, states: list[str] | None = None) -> list[str]:
+    """The folders (upper-case, as `candidate_paths` takes them) that hold landing files."""
+    folders = {p.relative_to(landing).parts[0].upper() for p in candidate_paths(landing, states)}
+    return sorted(f for f in folders if (landing / f).is_dir())
 
 
 def _ingest_all(

@@ -34,10 +34,11 @@ class StepSummary:
 
 
 def ingest(settings: Settings, landing: Path, states: list[str] | None = None) -> StepSummary:
-    """Load every new file of the landing folder into `raw.*` (loaders/)."""
-    from loaders.ingest import ingest_landing
+    """Load every new file of the landing folder (or of `states`) into `raw.*` (loaders/), all
+    states in one run; when it fails, the other states are still loaded before it raises."""
+    from loaders.ingest import ingest_states
 
-    report = ingest_landing(
+    report = ingest_states(
         landing, settings.warehouse, layouts_dir=settings.layouts_dir, states=states
     )
     return StepSummary("ingest", report.counts(), report.notes())
