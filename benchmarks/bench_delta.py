@@ -60,7 +60,8 @@ class DeltaRun:
 
 
 def task_seconds(log_text: str) -> dict[str, float]:
-    """Seconds per task from the chain's log; the mapped per-state ingest tasks are summed."""
+    """Seconds per task from the chain's log (the per-state ingest tasks of logs before
+    2026-11-29 are summed as `ingest`)."""
     seconds: dict[str, float] = {}
     for line in log_text.splitlines():
         match = TASK_LINE.search(line)

@@ -1,6 +1,6 @@
 """The four msix DAGs, built here so that the files in `dags/` stay one line each.
 
-    msix_ingest     hourly: list states with files, one mapped `ingest` task per state,
+    msix_ingest     hourly: list states with files, load them in one `ingest_states` task,
                     publish `RAW` when rows were loaded
     msix_transform  on `RAW`: dbt staging+intermediate, identity resolution, dbt marts → `MARTS`
     msix_quality    on `MARTS`: quality checks (→ `QUALITY`), then alert digests
@@ -73,36 +73,39 @@ def find_states() -> list[str]:
     return states
 
 
-@task(
-    pool=policy.POOL,
-    execution_timeout=policy.TIMEOUTS["ingest"],
-    map_index_template="{{ msix_state }}",
-)
-def ingest_state(state: str) -> dict[str, object]:
-    """Load the new files of one state into `raw.*` (already loaded files are skipped)."""
+@task(pool=policy.POOL, execution_timeout=policy.TIMEOUTS["ingest"])
+def ingest_states(states: list[str]) -> dict[str, object]:
+    """Load the new files of these states into `raw.*` in one run: one connection and one
+    checkpoint for all of them (already loaded files are skipped). When the run fails, each
+    state is loaded again on its own before the task fails, so a failing state keeps no other
+    state's files out (loaders.ingest.ingest_states)."""
     from msix import pipeline
 
-    get_current_context()["msix_state"] = state  # type: ignore[typeddict-unknown-key]
+    if not states:
+        raise AirflowSkipException("no state folder with files")
     settings = _settings()
-    return _step(state, lambda: pipeline.ingest(settings, settings.landing, states=[state]))
+    summary = _step("ingest", lambda: pipeline.ingest(settings, settings.landing, states=states))
+    # a failed try may have committed files that this retry then finds unchanged
+    summary[runtime.RETRIED] = get_current_context()["ti"].try_number > 1
+    return summary
 
 
 @task(outlets=[assets.RAW], execution_timeout=policy.SMALL_TASK_TIMEOUT)
-def publish_raw(summaries: list[dict[str, object]]) -> dict[str, object]:
-    """Emit the `RAW` event when rows were loaded or a full refresh was asked for; else skip."""
+def publish_raw(summary: dict[str, object]) -> dict[str, object]:
+    """Emit the `RAW` event when rows were loaded (`runtime.loaded_anything`: a retried ingest
+    counts) or a full refresh was asked for; else skip."""
     context = get_current_context()
-    summaries = [summaries[i] for i in range(len(summaries))]  # no probe past the end
     refresh = runtime.full_refresh(context)
-    if not refresh and not runtime.loaded_anything(summaries):
+    if not refresh and not runtime.loaded_anything([summary]):
         raise AirflowSkipException("no new rows in any state: downstream DAGs not triggered")
     clock = runtime.run_clock(context)
     _publish(assets.RAW, clock, refresh)
-    policy.log.info("published %s as of %s (%d state(s))", assets.RAW.uri, clock, len(summaries))
-    return {"states": len(summaries), "as_of": clock.isoformat(), "full_refresh": refresh}
+    policy.log.info("published %s as of %s", assets.RAW.uri, clock)
+    return {"as_of": clock.isoformat(), "full_refresh": refresh}
 
 
 def build_ingest_dag() -> DAG:
-    """msix_ingest: hourly, one mapped ingest task per state folder with files."""
+    """msix_ingest: hourly, one ingest task for the state folders with files."""
 
     @dag(
         dag_id="msix_ingest",
@@ -124,7 +127,7 @@ def build_ingest_dag() -> DAG:
         doc_md=__doc__,
     )
     def msix_ingest() -> None:
-        publish_raw(ingest_state.expand(state=find_states()))
+        publish_raw(ingest_states(find_states()))
 
     return msix_ingest()
 

@@ -15,6 +15,7 @@ from typing import Any
 
 CLOCK_KEY = "as_of"
 FULL_REFRESH_KEY = "full_refresh"
+RETRIED = "retried"  # in an ingest summary: the task's try is a retry (see `loaded_anything`)
 
 
 def _triggering_extras(context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -89,9 +90,12 @@ def loaded_anything(summaries: Iterable[Mapping[str, Any]]) -> bool:
     """True when any ingest summary reports loaded rows or files.
 
     Summaries whose counts have no `*loaded*` key cannot say, and count as loaded, so a new
-    loader report shape never silently stops the downstream DAGs.
+    loader report shape never silently stops the downstream DAGs; so does the summary of a
+    retried task (`RETRIED`): its failed try may have committed files the retry finds unchanged.
     """
     for summary in summaries:
+        if summary.get(RETRIED):
+            return True
         counts = summary.get("counts") or {}
         loaded = [int(v) for k, v in counts.items() if "loaded" in k]
         if not loaded or any(v > 0 for v in loaded):

@@ -15,7 +15,7 @@ from msix.orchestration import assets, policy
 from msix.orchestration.factory import DAG_IDS
 
 WRITERS = {
-    "msix_ingest": {"ingest_state"},
+    "msix_ingest": {"ingest_states"},
     "msix_transform": {"transform_staging", "resolve_identities", "transform_marts"},
     "msix_quality": {"check_quality", "send_alerts"},
     "msix_reports": {"build_reports"},
@@ -24,7 +24,7 @@ WRITERS = {
 file another process writes, so it queues on the pool too)."""
 
 EDGES = {
-    "msix_ingest": {("find_states", "ingest_state"), ("ingest_state", "publish_raw")},
+    "msix_ingest": {("find_states", "ingest_states"), ("ingest_states", "publish_raw")},
     "msix_transform": {
         ("transform_staging", "resolve_identities"),
         ("resolve_identities", "transform_marts"),
@@ -84,9 +84,10 @@ def test_ingest_is_scheduled_hourly_without_catchup(bag: DagBag) -> None:
     assert dag.max_active_runs == 1
 
 
-def test_ingest_is_mapped_per_state(bag: DagBag) -> None:
-    task = bag.dags["msix_ingest"].get_task("ingest_state")
-    assert task.is_mapped
+def test_ingest_loads_every_state_in_one_task(bag: DagBag) -> None:
+    # one connection and one checkpoint for all the states (docs/operations.md)
+    task = bag.dags["msix_ingest"].get_task("ingest_states")
+    assert not task.is_mapped
 
 
 @pytest.mark.parametrize(

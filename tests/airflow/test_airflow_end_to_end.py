@@ -83,12 +83,16 @@ def test_every_dag_succeeds(chain: ChainRun) -> None:
     ], [o.line() for o in chain.outcomes]
 
 
-def test_ingest_mapped_one_task_per_state_folder(chain: ChainRun) -> None:
-    states = sorted(p.name for p in chain.landing.iterdir() if p.is_dir())
+def test_ingest_one_task_for_every_state_folder(chain: ChainRun) -> None:
     ingest = chain.outcomes[0].tasks
-    mapped = [t for t in ingest if t.startswith("ingest_state[")]
-    assert len(mapped) == len(states)
-    assert ingest["publish_raw"] == "success"
+    assert ingest == {
+        "find_states": "success",
+        "ingest_states": "success",
+        "publish_raw": "success",
+    }
+    states = {p.name for p in chain.landing.iterdir() if p.is_dir()}
+    loaded = _count(chain.warehouse, "select count(distinct state) from raw.load_manifest")
+    assert loaded == len(states)
 
 
 def test_every_landing_file_is_in_the_manifest(chain: ChainRun) -> None:

@@ -68,6 +68,10 @@ def test_loaded_anything() -> None:
     assert runtime.loaded_anything([{"counts": {"rows_loaded": 0}}, {"counts": {"rows_loaded": 2}}])
     # a report that cannot say whether it loaded anything never blocks the downstream DAGs
     assert runtime.loaded_anything([{"counts": {"files": 3}}])
+    # nor does a retry, whose failed try may have committed the files it now finds unchanged
+    retried = {"counts": {"files_loaded": 0, "rows_loaded": 0}, runtime.RETRIED: True}
+    assert runtime.loaded_anything([retried])
+    assert not runtime.loaded_anything([{**retried, runtime.RETRIED: False}])
 
 
 def test_event_extra_round_trips_the_clock() -> None:

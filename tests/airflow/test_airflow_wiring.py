@@ -1,7 +1,7 @@
 """The DAGs call the pipeline steps with the right arguments (dag.test, steps replaced by fakes).
 
 The real steps run in test_airflow_end_to_end.py; here each step only records its call, so the
-test shows what the DAGs pass: one ingest per state, the run clock, the full-refresh switch.
+test shows what the DAGs pass: the states with files to one ingest, the run clock, the full-refresh switch.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def test_chain_runs_every_step_keyed_on_the_run_clock(calls) -> None:
     outcomes = local.run_chain(CLOCK, {"full_refresh": True})
     assert [o.state for o in outcomes] == ["success"] * 4
     steps = _steps(calls)
-    ingests = sorted(kwargs["states"][0] for name, _, kwargs in steps if name == "ingest")
-    assert ingests == ["FL", "TX"]  # one mapped task per state folder with files
+    ingests = [kwargs["states"] for name, _, kwargs in steps if name == "ingest"]
+    assert ingests == [["FL", "TX"]]  # one task for the state folders with files
     by_name = {name: kwargs for name, _, kwargs in steps if name != "ingest"}
     assert by_name["resolve_identities"] == {"run_date": CLOCK}
     assert by_name["check_quality"] == {"data_interval_end": CLOCK}
