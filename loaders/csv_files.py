@@ -2,13 +2,16 @@
 
 The fast path: the header is read and mapped in Python, then `read_csv` reads the whole file
 as text (`all_varchar` by explicit columns) and one statement checks every row and inserts the
-good ones; the broken ones are inserted by a second scan only when some rows were not loaded. A file in another encoding is first transcoded to UTF-8 in a streaming way.
+good ones; the broken ones are inserted by a second scan only when some rows were not loaded. A file in another encoding is first transcoded to UTF-8 in a streaming way, and a file
+mixing `\r\n` and `\n` line ends is first copied with every record's end made `\n`
+(`one_line_end`), since DuckDB's strict reader rejects the mix.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import mmap
 import re
 import tempfile
 from collections.abc import Iterator
@@ -133,6 +136,46 @@ def as_utf8(path: Path, encoding: str) -> Iterator[Path]:
         yield target
 
 
+def _record_end_or_quoted_field(delimiter: str) -> re.Pattern[bytes]:
+    """A `\r\n`, or a whole quoted field (RFC 4180: a quote opening a field, `""` inside it,
+    a quote closing it before a delimiter, a line break or the end), whose `\r\n`s are data.
+
+    A quote inside an unquoted field is a character, as for DuckDB; a field whose quoting is
+    broken does not match (the scan goes on inside it), and DuckDB rejects its file anyway.
+    The pattern starts with the quote (the field's start is looked behind it), so the search
+    skips to the next quote or `\r` at C speed."""
+    delim = re.escape(delimiter.encode("utf-8"))
+    opens = rb'(?:"(?:(?<=' + delim + rb'")|(?<=\n")|(?<=\r"))|\A(?:\xef\xbb\xbf)?")'
+    rest = rb'[^"]*+(?:""[^"]*+)*+"(?=' + delim + rb"|\r|\n|\Z)"
+    return re.compile(rb"(" + opens + rest + rb")|\r\n")
+
+
+@contextmanager
+def one_line_end(path: Path, scan: FileScan, delimiter: str) -> Iterator[Path]:
+    """The file itself unless it mixes `\r\n` and `\n` line ends (the scan tells); then a copy
+    in a temporary file whose record ends are all `\n` (a `\r\n` inside a quoted field is
+    kept): the same records, so the same rows and line numbers as a file written with one
+    kind of line end. Only such a file is read here, match by match (a slower path)."""
+    if not scan.mixes_line_ends:
+        yield path
+        return
+    pattern = _record_end_or_quoted_field(delimiter)
+    with tempfile.TemporaryDirectory(prefix="msix-line-ends-") as tmp:
+        target = Path(tmp) / "lf.csv"
+        with (
+            path.open("rb") as source,
+            mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as data,
+            target.open("wb") as out,
+        ):
+            start = 0
+            for match in pattern.finditer(data):
+                if match.group(1) is None:  # a record's \r\n: keep its \n
+                    out.write(data[start : match.start()])
+                    start = match.start() + 1
+            out.write(data[start:])
+        yield target
+
+
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _KNOWN_CAUSE = re.compile(
     r"Expected Number of Columns: \d+ Found: \d+|Value with unterminated quote found\."
@@ -183,41 +226,47 @@ def load_csv(
     a loaded row no record can be left over, so the file is not read again to count them.
 
     Rows are numbered as lines (header = 1) by `row_number() over ()` over the scan, which
-    DuckDB computes in file order (a streaming window)."""
+    DuckDB computes in file order (a streaming window). A file mixing `\r\n` and `\n` is read
+    from a copy with one kind of line end (`one_line_end`)."""
     scan = scan or manifest.scan(path)
-    header = read_header(path, layout.delimiter)
-    mapping = map_header(record_type, layout, header)
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    selected = [f"c{i} as {name}" for name, i in mapping.contract.items()]
-    if mapping.unknown:
-        pairs = ", ".join(f"{lit(name)}, c{i}" for name, i in mapping.unknown.items())
-        selected.append(f"json_object({pairs})::varchar as extra")
-    else:
-        selected.append("null::varchar as extra")
-    reader = (
-        f"read_csv({lit(str(path))}, header = true, columns = {columns}, "
-        f"delim = {lit(layout.delimiter)}, quote = '\"', escape = '\"', auto_detect = false, "
-        f"strict_mode = true, max_line_size = {MAX_LINE_BYTES})"
-    )
-    source = (
-        f"(select (row_number() over () + 1)::integer as line_no, {', '.join(selected)} "
-        f"from {reader})"
-    )
-    present = set(mapping.contract)
-    checked = f"({checked_select(record_type, layout, present, source, scan.has_nul)})"
-    parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
-    try:
-        if "state" in mapping.unknown:
-            _check_body_state(con, source, layout.state)
-        loaded = scalar(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
-        quarantined = 0
-        if loaded < scan.max_records() and loaded < scalar(con, f"select count(*) from {reader}"):
-            quarantine = insert_quarantine_sql(record_type, present, checked, "c.line_no", parts)
-            quarantined = scalar(con, quarantine)
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise FileRejected(csv_error_reason(exc)) from None
-    counts.loaded += loaded
-    counts.quarantined += quarantined
+    with one_line_end(path, scan, layout.delimiter) as path:
+        header = read_header(path, layout.delimiter)
+        mapping = map_header(record_type, layout, header)
+        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+        selected = [f"c{i} as {name}" for name, i in mapping.contract.items()]
+        if mapping.unknown:
+            pairs = ", ".join(f"{lit(name)}, c{i}" for name, i in mapping.unknown.items())
+            selected.append(f"json_object({pairs})::varchar as extra")
+        else:
+            selected.append("null::varchar as extra")
+        reader = (
+            f"read_csv({lit(str(path))}, header = true, columns = {columns}, "
+            f"delim = {lit(layout.delimiter)}, quote = '\"', escape = '\"', auto_detect = false, "
+            f"strict_mode = true, max_line_size = {MAX_LINE_BYTES})"
+        )
+        source = (
+            f"(select (row_number() over () + 1)::integer as line_no, {', '.join(selected)} "
+            f"from {reader})"
+        )
+        present = set(mapping.contract)
+        checked = f"({checked_select(record_type, layout, present, source, scan.has_nul)})"
+        parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
+        try:
+            if "state" in mapping.unknown:
+                _check_body_state(con, source, layout.state)
+            loaded = scalar(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
+            quarantined = 0
+            if loaded < scan.max_records() and loaded < scalar(
+                con, f"select count(*) from {reader}"
+            ):
+                quarantine = insert_quarantine_sql(
+                    record_type, present, checked, "c.line_no", parts
+                )
+                quarantined = scalar(con, quarantine)
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            raise FileRejected(csv_error_reason(exc)) from None
+        counts.loaded += loaded
+        counts.quarantined += quarantined
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -25,12 +25,14 @@ CHUNK_BYTES = 4 * 1024 * 1024
 @dataclass(frozen=True)
 class FileScan:
     """What one read of a file's bytes tells: its checksum, and for the CSV loader whether it
-    holds a NUL byte and how many line breaks it has (`\n`, `\r` or `\r\n`, each counted once)."""
+    holds a NUL byte, how many line breaks it has (`\n`, `\r` or `\r\n`, each counted once) and
+    whether it holds both `\r\n` and a `\n` without `\r` (quoted ones included)."""
 
     checksum: str
     has_nul: bool
     line_breaks: int
     ends_with_break: bool
+    mixes_line_ends: bool = False
 
     def max_records(self) -> int:
         """An upper bound on the records after a header line: every record takes at least one
@@ -43,17 +45,21 @@ def scan(path: Path) -> FileScan:
     """Read the file once, in chunks: sha256, NUL bytes and line breaks."""
     digest = hashlib.sha256()
     has_nul = False
-    breaks = 0
+    lf = cr = crlf = 0
     last = b""
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
             has_nul = has_nul or b"\x00" in chunk
-            breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            lf += chunk.count(b"\n")
+            cr += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n")
             if last == b"\r" and chunk[:1] == b"\n":  # a \r\n split across two chunks
-                breaks -= 1
+                crlf += 1
             last = chunk[-1:]
-    return FileScan(digest.hexdigest(), has_nul, breaks, last in (b"\n", b"\r"))
+    breaks = lf + cr - crlf
+    mixed = crlf > 0 and lf > crlf
+    return FileScan(digest.hexdigest(), has_nul, breaks, last in (b"\n", b"\r"), mixed)
 
 
 def checksum(path: Path) -> str:
