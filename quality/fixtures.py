@@ -47,7 +47,13 @@ class Warehouse:
         if not rows:
             return
         schema, name = table.split(".", 1)
-        if schema == "raw" and name in ("students", "moves", "enrollments", "courses"):
+        if schema == "raw" and name in (
+            "students",
+            "moves",
+            "enrollments",
+            "courses",
+            "assessments",
+        ):
             rows = [self._lineage(name, row) for row in rows]
             columns = [c for c, _ in raw_table_columns(name)]
             frame = pd.DataFrame(rows, columns=columns, dtype="object")

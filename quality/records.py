@@ -46,7 +46,7 @@ COLUMNS = {
     ),
     "courses": (
         *KEY, "school_id", "school_year", "term_type", "course_title", "course_section",
-        "credits_attempted", "credits_granted", "in_progress", "grade_to_date",
+        "credits_attempted", "credits_granted", "clock_hours", "in_progress", "grade_to_date",
     ),
 }  # fmt: skip
 # Which of a record's rows are its latest: one student row, every child row of the latest stamp.

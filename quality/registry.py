@@ -25,6 +25,7 @@ BASE_RELATIONS = (
     "raw.moves",
     "raw.enrollments",
     "raw.courses",
+    "raw.assessments",
     "raw.quarantine",
     "raw.load_manifest",
     "marts.xwalk_student_identity",
@@ -69,6 +70,20 @@ RULES: tuple[Rule, ...] = (
         "error",
         "A COE row came without its qualifying arrival date and was quarantined.",
         "Resubmit the student's moves with the QAD from the Certificate of Eligibility.",
+    ),
+    Rule(
+        "missing_student_record",
+        "missing",
+        "error",
+        "Moves, enrollments, courses or assessments came for a student the state never sent.",
+        "Submit the student's record (students file or Student element) with these records.",
+    ),
+    Rule(
+        "missing_clock_hours",
+        "missing",
+        "warning",
+        "A course has no credits granted and no clock hours (required when no credit is given).",
+        "Submit the course's clock hours, or its credits granted once they are known.",
     ),
     Rule(
         "missing_withdrawal_date",

@@ -8,7 +8,8 @@ give the same findings as evaluating everything, when the scope holds every chil
 something changed since the previous evaluation:
 
 - records with rows from loads the previous evaluation did not see, or with rows stamped
-  between the two clocks (invisible before, visible now), quarantined rows included, but for
+  between the two clocks (invisible before, visible now), quarantined rows and assessments
+  included (a record may have child rows and no student row: `missing_student_record`), but for
   student rows that re-send the record's kept latest row with a later stamp (the rules read a
   student row's stamp only where a move notice's destination answers it: such a record stays
   in when a move of its child in another state names its state as the destination);
@@ -139,6 +140,10 @@ where
     or enrollment_date between $p + 1 and $a
 union
 select state, state_student_id from raw.courses
+where load_id not in (select load_id from seen) or stamp between $p_ts and $a_ts
+union
+-- assessments: read only by missing_student_record (a child record without a student row)
+select state, state_student_id from raw.assessments
 where load_id not in (select load_id from seen) or stamp between $p_ts and $a_ts
 union
 select q.state, q.state_student_id from raw.quarantine as q
@@ -273,8 +278,19 @@ def _notices_of(con: duckdb.DuckDBPyConnection, previous: datetime) -> bool:
     return row is not None and row[0] == previous and relation_exists(con, "quality", "move_notice")
 
 
+# The records whose child rows missing_student_record looks at: every key of a child table.
+CHILD_TABLES = ("moves", "enrollments", "courses", "assessments")
+CHILD_RECORD_KEYS_SQL = " union ".join(
+    f"select state, state_student_id from raw.{t}" for t in CHILD_TABLES
+)
+
+
 def create_raw_views(con: duckdb.DuckDBPyConnection, scoped: bool) -> None:
-    """The `raw_*` views the rules read: raw.* whole, or the rows of the records in scope."""
+    """The `raw_*` views the rules read: raw.* whole, or the rows of the records in scope; and
+    `child_record_keys`: the records in scope, or every record with rows in a child table (a
+    record without a student row has no national ID: the scope holds it by its key alone)."""
+    keys = "select state, state_student_id from scope_keys" if scoped else CHILD_RECORD_KEYS_SQL
+    con.execute(f"create or replace temp view child_record_keys as {keys}")
     for name in RAW_TABLES:
         if scoped:
             con.execute(

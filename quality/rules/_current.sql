@@ -72,9 +72,22 @@ select
     course_section,
     credits_attempted,
     credits_granted,
+    clock_hours,
     in_progress,
     grade_to_date
 from current_child_rows('latest_courses');
+
+-- The rows of raw.<record_type> of the records listed in relation `keys` (state,
+-- state_student_id): their record type, key and stamp (missing_student_record).
+create or replace temp macro raw_rows_of(record_type, keys) as table
+select
+    record_type as record_type,
+    r.state,
+    r.state_student_id,
+    r.stamp
+from query_table('raw.' || record_type) as r
+semi join query_table(keys) as k
+    on r.state = k.state and r.state_student_id = k.state_student_id;
 
 -- A departure: a state records a qualifying move whose destination is another state.
 -- The notice date is the first submission that carried it. A table: three readers.

@@ -78,6 +78,6 @@ def test_every_planted_problem_is_found_and_ids_are_stable(
         if (PLANTED_RULE[row.rule], row.state, row.state_student_id) not in found
     ]
     assert missed == []
-    assert first.counts()["opened"] == len(issues) and first.counts()["rules"] == 16
+    assert first.counts()["opened"] == len(issues) and first.counts()["rules"] == 18
     assert again.counts()["opened"] == again.counts()["changed"] == again.counts()["resolved"] == 0
     pd.testing.assert_frame_equal(issues, rerun)

@@ -150,13 +150,14 @@ def test_incremental_runs_give_the_rows_of_whole_evaluations(
 
 
 def _manifest(con: duckdb.DuckDBPyConnection) -> None:
-    """A manifest row for each load of the raw student, enrollment and move rows without one."""
+    """A manifest row for each load of the raw rows without one."""
+    tables = ("students", "moves", "enrollments", "courses", "assessments")
     loads = con.execute(
         "select distinct load_id, file_name, state, stamp from ("
-        "select load_id, file_name, state, stamp from raw.students union all "
-        "select load_id, file_name, state, stamp from raw.enrollments union all "
-        "select load_id, file_name, state, stamp from raw.moves) "
-        "where load_id not in (select load_id from raw.load_manifest)"
+        + " union all ".join(
+            f"select load_id, file_name, state, stamp from raw.{t}" for t in tables
+        )
+        + ") where load_id not in (select load_id from raw.load_manifest)"
     ).fetchall()
     Warehouse(con).add("raw.load_manifest", [
         {"file_name": f, "file_path": f"/landing/{s}/{f}", "checksum": lid, "state": s,
@@ -276,3 +277,66 @@ def test_stamp_only_resends_stay_out_of_scope_unless_they_answer_a_move_notice(
         ).fetchall()
     assert len(detail) == 1 and "data submitted" in detail[0][0]
     assert conflicts == [("FL4",), ("TX4",)]
+
+
+def test_records_without_a_student_row_incrementally_and_whole(tmp_path: Path) -> None:
+    """missing_student_record in incremental runs: a new load of child rows alone (also
+    assessments only) opens a finding, the student row closes it once visible, a retraction
+    closes it too; the same findings as evaluating everything each run."""
+    jan5 = datetime(2026, 1, 5, 8, 0)
+    warehouses = {"inc": tmp_path / "inc.duckdb", "whole": tmp_path / "whole.duckdb"}
+
+    def send(rows: dict[str, list[dict]]) -> Callable[[duckdb.DuckDBPyConnection], None]:
+        def setup(con: duckdb.DuckDBPyConnection) -> None:
+            wh = Warehouse(con)
+            for table, table_rows in rows.items():
+                wh.add(f"raw.{table}", table_rows)
+            _manifest(con)
+
+        return setup
+
+    def child(sid: str, stamp: datetime, table: str = "assessments") -> dict[str, list[dict]]:
+        row = {"state": sid[:2], "state_student_id": sid, "stamp": stamp}
+        if table == "assessments":
+            row |= {"assessment_title": "T", "content_area": "reading",
+                    "administration_date": "2025-05"}  # fmt: skip
+        else:
+            row |= {"school_id": "480000000001", "school_year": "2025-2026",
+                    "term_type": "SEM1", "course_title": "Algebra I", "subject_area": "02"}  # fmt: skip
+        return {table: [row]}
+
+    def student(sid: str, stamp: datetime, action: str = "U") -> dict[str, list[dict]]:
+        return {"students": [{"state": sid[:2], "state_student_id": sid, "stamp": stamp,
+                              "action": action}]}  # fmt: skip
+
+    for path in warehouses.values():
+        with duckdb.connect(str(path)) as con:
+            wh = Warehouse(con)
+            for sid in ("TX1", "FL1"):
+                wh.student(sid[:2], sid, sid[-1].zfill(12), stamp=jan5)
+            send(child("TX9", jan5, "courses") | child("FL8", jan5))(con)
+
+    def open_findings() -> list[tuple]:
+        with duckdb.connect(str(warehouses["inc"]), read_only=True) as con:
+            return con.execute(
+                "select state_student_id, subject_key from marts.dq_issue "
+                "where rule = 'missing_student_record' and status = 'open' order by all"
+            ).fetchall()
+
+    assert _run_and_compare(warehouses, datetime(2026, 2, 2, 6, tzinfo=UTC)) == -1
+    assert open_findings() == [("FL8", "assessments"), ("TX9", "courses")]
+    # assessments alone for a new record; TX9's student row, stamped after the next clock
+    feb10 = datetime(2026, 2, 10, 8, 0)
+    scope = _run_and_compare(
+        warehouses,
+        datetime(2026, 2, 9, 6, tzinfo=UTC),
+        send(child("TX7", feb10 - timedelta(days=3)) | student("TX9", feb10)),
+    )
+    assert scope == 2  # TX7 by its assessments, TX9 by its student row (not visible yet)
+    assert open_findings() == [("FL8", "assessments"), ("TX7", "assessments"), ("TX9", "courses")]
+    # TX9's student row is visible now; FL8 is retracted (a student row: its records stop)
+    scope = _run_and_compare(
+        warehouses, datetime(2026, 2, 16, 6, tzinfo=UTC), send(student("FL8", feb10, "D"))
+    )
+    assert scope == 2
+    assert open_findings() == [("TX7", "assessments")]

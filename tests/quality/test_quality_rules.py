@@ -440,3 +440,79 @@ def test_rules_with_missing_inputs_are_skipped_not_failed() -> None:
     con = duckdb.connect(":memory:")
     evaluation = evaluate_rules(con, AS_OF)
     assert evaluation.findings.empty and "late_coe" in evaluation.skipped
+
+
+def course(state: str, sid: str, title: str, **kw: object) -> dict:
+    row = {
+        "state": state,
+        "state_student_id": sid,
+        "school_id": f"{state}0000000001",
+        "school_year": "2025-2026",
+        "term_type": "SEM1",
+        "course_title": title,
+        "subject_area": "02",
+        "stamp": T0,
+    }
+    return {**row, **kw}
+
+
+def test_missing_student_record_until_the_student_row_arrives(wh: Warehouse) -> None:
+    """TX9's moves, enrollments, courses and assessments came without a student row: one
+    error per record type, counting the latest submission's rows, no values of the rows.
+    A retracted student (TX5) and a student sent (TX1) raise nothing."""
+    wh.student("TX", "TX1", "000000000001", stamp=T0)
+    wh.student("TX", "TX5", None, action="D", stamp=T0)
+    later = datetime(2026, 2, 2, 8, 0)
+    wh.add("raw.enrollments", [
+        enrollment("TX", "TX1", date(2025, 8, 20), None),
+        enrollment("TX", "TX5", date(2025, 8, 20), None),
+        enrollment("TX", "TX9", date(2025, 8, 20), None),
+        enrollment("TX", "TX9", date(2025, 8, 20), None, stamp=later, school_id="TX0000000002"),
+        enrollment("TX", "TX9", date(2026, 1, 20), None, stamp=later),
+    ])  # fmt: skip
+    wh.add("raw.moves", [{"state": "TX", "state_student_id": "TX9", "qad": date(2025, 8, 1),
+                          "stamp": T0}])  # fmt: skip
+    wh.add("raw.courses", [course("TX", "TX9", "Algebra I"), course("TX", "TX5", "Biology")])
+    wh.add("raw.assessments", [{"state": "FL", "state_student_id": "FL7",
+                                "assessment_title": "FAST", "content_area": "reading",
+                                "administration_date": "2025-05", "stamp": T0}])  # fmt: skip
+    rows = found(wh, "missing_student_record")
+    got = {(r.state, r.state_student_id, r.subject_key): r.detail for r in rows.itertuples()}
+    assert set(got) == {
+        ("TX", "TX9", "moves"),
+        ("TX", "TX9", "enrollments"),
+        ("TX", "TX9", "courses"),
+        ("FL", "FL7", "assessments"),
+    }
+    assert got[("TX", "TX9", "enrollments")].startswith(
+        "2 enrollments row(s) of the submission of 2026-02-02 08:00:00 but no student row"
+    )
+    assert got[("TX", "TX9", "courses")].startswith("1 courses row(s)")
+    assert rows["msix_id"].isna().all() and (rows["severity"] == "error").all()
+    assert not rows["detail"].str.contains("Algebra|FAST|2025-08-20|Ana|Garcia").any()
+    # a student row stamped after the clock does not exist yet; once visible, no finding
+    wh.student("TX", "TX9", None, stamp=datetime(2026, 3, 3, 8, 0))
+    wh.student("FL", "FL7", None, action="D", stamp=T0)  # a retraction is a student row
+    assert list(found(wh, "missing_student_record")["state_student_id"]) == ["TX9"] * 3
+    assert found(wh, "missing_student_record", as_of=datetime(2026, 3, 4, tzinfo=UTC)).empty
+
+
+def test_missing_clock_hours_when_no_credit_is_given(wh: Warehouse) -> None:
+    """Contract §4: clock hours are required when no credit is given (credits_granted
+    missing, the course in progress or not); 0 credits is a credit given (a failed course)."""
+    wh.student("TX", "TX1", "000000000001", stamp=T0)
+    wh.add("raw.courses", [
+        course("TX", "TX1", "Algebra I", in_progress="N", final_grade="B"),  # no credits, hours
+        course("TX", "TX1", "Biology", in_progress="Y", grade_to_date="C"),  # in progress
+        course("TX", "TX1", "Chemistry", in_progress="Y", clock_hours=40),
+        course("TX", "TX1", "Drawing", in_progress="N", credits_granted=0, final_grade="F"),
+        course("TX", "TX1", "English I", in_progress="N", credits_granted=1, credits_attempted=1),
+        course("TX", "TX1", "French I", credits_granted=0.5, clock_hours=0),
+    ])  # fmt: skip
+    rows = found(wh, "missing_clock_hours")
+    assert sorted(rows["subject_key"]) == [
+        "TX0000000001/2025-2026/SEM1/Algebra I",
+        "TX0000000001/2025-2026/SEM1/Biology",
+    ]
+    assert set(rows["severity"]) == {"warning"} and set(rows["msix_id"]) == {"000000000001"}
+    assert "neither credits granted nor clock hours" in rows.loc[0, "detail"]
