@@ -5,13 +5,14 @@
 -- finding per record type, counting the rows of the latest submission that carried that type
 -- (the state's current list); it closes when the student row arrives.
 -- `child_record_keys` (quality/scope.py) holds the records in scope of an incremental run, or
--- every key of the child tables; `latest_students` holds each record's latest visible student
--- row (quality/records.py). The raw child rows are read for the few keys left only
--- (`raw_rows_of`, rules/_current.sql).
+-- every key of the child tables; the kept `quality.latest_students` holds every record's
+-- latest visible student row at this clock (quality/records.py; read whole: the scoped
+-- `latest_students` view would semi-join it with the scope first, which cost more). The raw
+-- child rows are read for the few keys left only (`raw_rows_of`, rules/_current.sql).
 with unsent as (
     select k.state, k.state_student_id
     from child_record_keys as k
-    anti join latest_students as s
+    anti join quality.latest_students as s
         on k.state = s.state and k.state_student_id = s.state_student_id
 ),
 

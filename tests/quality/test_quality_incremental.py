@@ -282,7 +282,8 @@ def test_stamp_only_resends_stay_out_of_scope_unless_they_answer_a_move_notice(
 def test_records_without_a_student_row_incrementally_and_whole(tmp_path: Path) -> None:
     """missing_student_record in incremental runs: a new load of child rows alone (also
     assessments only) opens a finding, the student row closes it once visible, a retraction
-    closes it too; the same findings as evaluating everything each run."""
+    closes it too; the same findings as evaluating everything each run. New assessments of a
+    record with a student row bring nothing into scope."""
     jan5 = datetime(2026, 1, 5, 8, 0)
     warehouses = {"inc": tmp_path / "inc.duckdb", "whole": tmp_path / "whole.duckdb"}
 
@@ -330,9 +331,17 @@ def test_records_without_a_student_row_incrementally_and_whole(tmp_path: Path) -
     scope = _run_and_compare(
         warehouses,
         datetime(2026, 2, 9, 6, tzinfo=UTC),
-        send(child("TX7", feb10 - timedelta(days=3)) | student("TX9", feb10)),
+        send(
+            {
+                "assessments": child("TX7", feb10 - timedelta(days=3))["assessments"]
+                + child("TX1", feb10 - timedelta(days=3))["assessments"]
+            }
+            | student("TX9", feb10)
+        ),  # fmt: skip
     )
-    assert scope == 2  # TX7 by its assessments, TX9 by its student row (not visible yet)
+    # TX7 by its assessments, TX9 by its student row (not visible yet); not TX1, whose new
+    # assessments change no finding (it has a student row)
+    assert scope == 2
     assert open_findings() == [("FL8", "assessments"), ("TX7", "assessments"), ("TX9", "courses")]
     # TX9's student row is visible now; FL8 is retracted (a student row: its records stop)
     scope = _run_and_compare(
