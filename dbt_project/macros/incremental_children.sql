@@ -13,6 +13,8 @@
       intermediate.<model>__links_seen   national-ID models: the crosswalk the last build used
       intermediate.<model>__relinked     national-ID models: state records whose national ID
                                          changed since
+      intermediate.<model>__xwalk_build_seen  the build of int_xwalk_resolved the last build
+                                         read (incremental_crosswalk.sql)
 -#}
 
 {% macro incremental_children_bookkeeping(model_name) -%}
@@ -64,15 +66,27 @@
 {#-
     <prefix>relinked: every state record whose national ID differs between <prefix>links_seen
     (state, state_student_id, msix_id as the last build used them) and int_xwalk_resolved
-    (records new to either side included).
+    (records new to either side included). links_seen equals the crosswalk the model last read,
+    so only the records int_xwalk_resolved rewrote since can differ: when it can tell which
+    (incremental_crosswalk.sql), only those are compared, not 1.87 M links at national scale.
 -#}
 {% macro relinked_records_table(prefix) %}
+    {%- set rewritten = crosswalk_rewritten(prefix, needs='links_seen') %}
     create or replace table {{ prefix }}relinked as
+    with
+    previous as (
+        select seen.* from {{ prefix }}links_seen as seen
+        {{ crosswalk_rewritten_filter('seen', rewritten) }}
+    ),
+    xwalk as (
+        select resolved.* from {{ ref('int_xwalk_resolved') }} as resolved
+        {{ crosswalk_rewritten_filter('resolved', rewritten) }}
+    )
     select
         coalesce(previous.state, xwalk.state) as state,
         coalesce(previous.state_student_id, xwalk.state_student_id) as state_student_id
-    from {{ prefix }}links_seen as previous
-    full outer join {{ ref('int_xwalk_resolved') }} as xwalk
+    from previous
+    full outer join xwalk
         on previous.state = xwalk.state and previous.state_student_id = xwalk.state_student_id
     where xwalk.msix_id is distinct from previous.msix_id
 {%- endmacro %}

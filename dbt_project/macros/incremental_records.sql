@@ -251,19 +251,26 @@
     {{ linked_bookkeeping(prefix, raw_tables) }}
     {%- if is_incremental() %}
 
+    {{ delete_changed_records(this_relation, prefix, raw_tables, 'relinked') }};
+    {%- else %}
+    {{ drop_affected(prefix) }};
+    {%- endif %}
+{% endmacro %}
+
+{#- <prefix>affected: the state records of the new loads of raw.students and `raw_tables`
+    and those of <prefix><more_records>; their rows are deleted, and where the rows the build
+    inserts will start is kept (<prefix>written). -#}
+{% macro delete_changed_records(this_relation, prefix, raw_tables, more_records) %}
     create or replace table {{ prefix }}affected as
     with
     {{ changed_records_ctes(prefix, raw_tables, loads_available=prefix ~ 'new_loads') }}
     select state, state_student_id from changed_records
     union
-    select state, state_student_id from {{ prefix }}relinked;
+    select state, state_student_id from {{ prefix }}{{ more_records }};
 
     {{ delete_records(this_relation, prefix ~ 'affected') }};
-    {{ remember_written_start(this_relation, prefix) }};
-    {%- else %}
-    {{ drop_affected(prefix) }};
-    {%- endif %}
-{% endmacro %}
+    {{ remember_written_start(this_relation, prefix) }}
+{%- endmacro %}
 
 {#- The bookkeeping catches up with this build: its loads are seen and links_seen equals the
     crosswalk again, by changing only the relinked records' rows (rewriting every record's link
@@ -288,7 +295,9 @@
     where exists (
         select 1 from {{ prefix }}relinked as relinked
         where relinked.state = xwalk.state and relinked.state_student_id = xwalk.state_student_id
-    )
+    );
+
+    {{ remember_crosswalk_build(prefix) }}
     {%- if as_of_rule %};
 
     create or replace table {{ prefix }}as_of_seen as select {{ as_of_date() }} as as_of_date

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 from conftest import build_like_the_pipeline
 from dbt_raw_fixture import append_rows, child_row, query, student_row
 from dbt_scenario import (
@@ -20,6 +21,8 @@ from dbt_scenario import (
     ELDER,
     INTRA,
     JOSE,
+    LOST,
+    REPLACED,
     ROSA,
     SMALL_CELL_CHILDREN,
     course,
@@ -48,6 +51,9 @@ KEPT = "100000000010"  # TX "Maria" then AZ "Mara"; AZ's re-send spells the winn
 # ... and one value spelled two ways (the latest record's spelling wins)
 SPELLED = "100000000011"  # TX "Jose" then NM "José"; TX's re-send makes "Jose" the spelling
 FIRST_STAMPS = ("2026-01-01 08:00:00", "2026-01-02 08:00:00")
+# identity's later runs: KEPT's TX record is split off to a new ID, ELDER merged into INTRA,
+# then ELDER active again and JOSE merged into LOST (CO's record two merges away)
+SPLIT_OFF = "100000000013"
 
 
 def deliver_quiet_child(warehouse: Path) -> None:
@@ -130,6 +136,90 @@ def deliver_stamp_only_resends(warehouse: Path) -> None:
         state, first_name = newer if msix_id == KEPT else older
         rows.append(student_row(state, FL_2, f"v{state}r", 2 + n, f"V{n}{state}", first_name=first_name))  # fmt: skip
     append_rows(warehouse, "raw.students", rows)
+
+
+def near_match(pair_id: str, left: tuple[str, str], right: tuple[str, str], **extra) -> dict:
+    """An identity.near_matches row between two state records."""
+    return {
+        "pair_id": pair_id, "state_l": left[0], "state_student_id_l": left[1],
+        "state_r": right[0], "state_student_id_r": right[1], "match_probability": 0.7,
+        "agreeing_fields": "sex", "disagreeing_fields": "first_name", "first_seen": AS_OF,
+        "status": "undecided", **extra,
+    }  # fmt: skip
+
+
+def deliver_pairs(warehouse: Path) -> None:
+    """Two undecided pairs between the two-record children: p3 (its TX record is split off
+    later), p4 (decided later)."""
+    append_rows(
+        warehouse,
+        "identity.near_matches",
+        [
+            near_match("p3", ("TX", "V1TX"), ("AZ", "V0AZ")),
+            near_match("p4", ("TX", "V2TX"), ("AZ", "V0AZ")),
+        ],
+    )
+
+
+def execute(warehouse: Path, *statements: tuple[str, list]) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        for sql, parameters in statements:
+            con.execute(sql, parameters)
+    finally:
+        con.close()
+
+
+def deliver_identity_changes(warehouse: Path) -> None:
+    """Identity's run of the later delivery: a split (a record re-pointed to a new ID), a merge,
+    a decided pair and a new one."""
+    append_rows(
+        warehouse,
+        "identity.national_ids",
+        [{"msix_id": SPLIT_OFF, "status": "active", "issued_at": FL_2}],
+    )
+    execute(
+        warehouse,
+        (
+            "update identity.xwalk set msix_id = ?, match_method = 'split', assigned_at = ?"
+            " where state = 'TX' and state_student_id = 'V1TX'",
+            [SPLIT_OFF, FL_2],
+        ),
+        (
+            "update identity.national_ids set status = 'retired', merged_into = ?,"
+            " retired_at = ? where msix_id = ?",
+            [INTRA, FL_2, ELDER],
+        ),
+        ("update identity.near_matches set status = 'decided' where pair_id = 'p4'", []),
+    )
+    append_rows(
+        warehouse, "identity.near_matches", [near_match("p5", ("AZ", "V1AZ"), ("TX", "V0TX"))]
+    )
+
+
+def deliver_identity_only(warehouse: Path) -> None:
+    """A run with no new file, only identity changes: ELDER's ID active again, JOSE's ID
+    merged into LOST's (CO's record now resolves through two merges), p3 rescored."""
+    execute(
+        warehouse,
+        (
+            "update identity.national_ids set status = 'active', merged_into = null,"
+            " retired_at = null where msix_id = ?",
+            [ELDER],
+        ),
+        (
+            "update identity.national_ids set status = 'retired', merged_into = ?,"
+            " retired_at = ? where msix_id = ?",
+            [LOST, FL_2, JOSE],
+        ),
+        ("update identity.near_matches set match_probability = 0.65 where pair_id = 'p3'", []),
+    )
+
+
+def worklist(warehouse: Path) -> list[tuple]:
+    return query(
+        warehouse, "select pair_id, msix_id_l, msix_id_r from marts.near_match_worklist order by 1"
+    )
 
 
 def deliver_co_course_and_assessment(warehouse: Path) -> None:
@@ -246,6 +336,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     deliver_co_course_and_assessment(stepwise)
     deliver_two_record_children(stepwise)
     deliver_busy_child(stepwise)
+    deliver_pairs(stepwise)
     build_like_the_pipeline(stepwise, tmp_path / "t1")
     assert quiet_child(stepwise) == ([], True)
     assert co_record_ids(stepwise) == [(CO_OWN_ID,), (CO_OWN_ID,)]
@@ -255,6 +346,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     deliver_later_florida(stepwise)
     deliver_student_rows_only(stepwise)
     deliver_stamp_only_resends(stepwise)
+    deliver_identity_changes(stepwise)
     build_like_the_pipeline(stepwise, tmp_path / "t1")
 
     deliver_first(full)
@@ -262,10 +354,13 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     deliver_co_course_and_assessment(full)
     deliver_two_record_children(full)
     deliver_busy_child(full)
+    deliver_pairs(full)
     deliver_late(full)
     deliver_later_florida(full)
     deliver_student_rows_only(full)
     deliver_stamp_only_resends(full)
+    deliver_identity_changes(full)
+    deliver_identity_only(full)
     build_like_the_pipeline(full, tmp_path / "t2")
 
     # the as-of date alone made the quiet child lost and no longer eligible, and the delta
@@ -308,6 +403,35 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     assert ROSA in {
         row[0] for row in query(stepwise, "select msix_id from intermediate.fct_move__affected")
     }
+
+    # the crosswalk relations rewrote the records and pairs the delivery changed: the split
+    # record, the merged child's record, the records of new student loads; the pairs with a
+    # re-pointed record, decided or new
+    resolved = affected_rows(stepwise, "int_xwalk_resolved")
+    assert {("TX", "V1TX"), ("NM", "N5"), ("CO", "C4")} <= set(resolved)
+    assert ("AZ", "A4") not in resolved and ("FL", "F1") not in resolved
+    identities = affected_rows(stepwise, "xwalk_student_identity")
+    assert {("TX", "V1TX"), ("NM", "N5"), ("FL", "F1")} <= set(identities)
+    assert ("AZ", "A4") not in identities
+    assert sorted(affected_rows(stepwise, "near_match_worklist")) == [("p3",), ("p4",), ("p5",)]
+    assert worklist(stepwise) == [
+        ("p1", REPLACED, INTRA),
+        ("p3", SPLIT_OFF, TIED),
+        ("p5", KEPT, TIED),
+    ]
+
+    # a run with identity changes only: a merge undone, a merge two hops away, a rescored pair
+    deliver_identity_only(stepwise)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    resolved = affected_rows(stepwise, "int_xwalk_resolved")
+    assert {("NM", "N5"), ("CO", "C4"), ("AZ", "A4"), ("NM", "N4")} <= set(resolved)
+    assert ("FL", "F1") not in resolved
+    assert set(affected_rows(stepwise, "xwalk_student_identity")) == set(resolved)
+    assert query(
+        stepwise,
+        "select state_student_id, msix_id from marts.xwalk_student_identity"
+        " where state_student_id in ('N5', 'C4', 'A4') order by 1",
+    ) == [("A4", LOST), ("C4", LOST), ("N5", ELDER)]
 
     stepwise_contents, full_contents = contents(stepwise), contents(full)
     assert stepwise_contents.keys() == full_contents.keys()

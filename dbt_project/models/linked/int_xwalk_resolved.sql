@@ -1,43 +1,19 @@
 -- One row per (state, state_student_id) in identity.xwalk with the national ID it resolves to
--- now: a retired ID is followed through merged_into to its surviving ID.
+-- now: a retired ID is followed through merged_into to its surviving ID. Incremental by state
+-- record: a delta rewrites the records whose row can change (incremental_crosswalk.sql).
+
+{{ hooked_incremental_config('resolved_crosswalk') }}
 
 with recursive
 
 xwalk as (
 
-    select * from {{ source('identity', 'xwalk') }}
+    select xwalk.* from {{ source('identity', 'xwalk') }} as xwalk
+    {{ incremental_records_filter('xwalk') }}
 
 ),
 
-national_ids as (
-
-    select * from {{ source('identity', 'national_ids') }}
-
-),
-
-survivors as (
-
-    select
-        msix_id,
-        msix_id as survivor_id,
-        0 as hops
-
-    from national_ids
-    where merged_into is null or status <> 'retired'
-
-    union all
-
-    select
-        retired.msix_id,
-        survivors.survivor_id,
-        survivors.hops + 1 as hops
-
-    from national_ids as retired
-    inner join survivors
-        on retired.merged_into = survivors.msix_id
-    where retired.status = 'retired' and survivors.hops < 50
-
-),
+{{ survivors_cte() }},
 
 resolved as (
 

@@ -1,12 +1,17 @@
 -- One row per undecided candidate pair: the two state records, the match probability, the
--- fields that agree and disagree, and the national IDs the records hold now.
+-- fields that agree and disagree, and the national IDs the records hold now. Incremental by
+-- pair: a delta rewrites the pairs whose row or records changed (incremental_crosswalk.sql).
+
+{{ hooked_incremental_config('worklist') }}
 
 with
 
 near_matches as (
 
-    select * from {{ source('identity', 'near_matches') }}
-    where coalesce(status, 'undecided') = 'undecided'
+    {{ undecided_pairs() }}
+    {%- if this is not none and is_incremental() %}
+        and pair_id in (select affected.pair_id from {{ incremental_children_bookkeeping(this.identifier) }}affected as affected)
+    {%- endif %}
 
 ),
 

@@ -1,11 +1,16 @@
 -- One row per (state, state_student_id) ever received: its national ID now, how it was
--- assigned, and whether the state still holds the record.
+-- assigned, and whether the state still holds the record. Incremental by state record: a delta
+-- rewrites the records of new student loads and those int_xwalk_resolved rewrote
+-- (incremental_crosswalk.sql).
+
+{{ hooked_incremental_config('crosswalk_records') }}
 
 with
 
 xwalk as (
 
-    select * from {{ ref('int_xwalk_resolved') }}
+    select xwalk.* from {{ ref('int_xwalk_resolved') }} as xwalk
+    {{ incremental_records_filter('xwalk') }}
 
 ),
 
