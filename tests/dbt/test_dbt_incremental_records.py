@@ -1,7 +1,8 @@
 """The current-record models built delivery by delivery equal a full build, for every case of
 the rules that let a delta rebuild a record from its new rows alone (macros/incremental_records.sql):
 a new file with the built stamp (ties), a late older file (the built rows are kept), a later
-`D` (retraction), an older `D` (kept), a late list under a retraction, a new record.
+`D` (retraction), an older `D` (kept), a late list under a retraction, a new list with a key
+twice (deduplicated), a new record.
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ ROWS = (
     (1, "students", W6, "a2", 3, "SHOWN", {"action": "D"}),
     (1, "enrollments", W4, "a1", 5, "SHOWN", enrollment("320000000001")),
     (2, "enrollments", W7, "b7", 4, "SHOWN", enrollment("320000000002")),
+    # DUP: a new list with a key twice in one file and again in a copy of the file (course_section
+    # is NULL: NULLs in a key are equal); the first by load, then line, counts
+    (1, "students", W4, "a1", 9, "DUP", {}),
+    (1, "courses", W4, "a1", 4, "DUP", course("Geometry")),
+    (2, "courses", W6, "c2", 2, "DUP", {**course("Geometry"), "final_grade": "C"}),
+    (2, "courses", W6, "c1", 3, "DUP", {**course("Geometry"), "final_grade": "B"}),
+    (2, "courses", W6, "c1", 4, "DUP", {**course("Geometry"), "final_grade": "A"}),
+    (2, "courses", W6, "c1", 5, "DUP", course("Physics")),
+    (2, "courses", W6, "c2", 3, "DUP", course("Physics")),
     # NEW: a record first seen in the second delivery
     (2, "students", W7, "b7", 3, "NEW", {"first_name": "Nora"}),
     (2, "courses", W7, "b7", 2, "NEW", course("Art")),
@@ -148,7 +158,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     build(full, tmp_path / "t2")
 
     # the cases happened: ties, kept records, rebuilt records
-    assert rebuilt(stepwise, "int_courses_current") == {"TIE": True, "NEW": False}
+    assert rebuilt(stepwise, "int_courses_current") == {"TIE": True, "DUP": False, "NEW": False}
     assert rebuilt(stepwise, "int_enrollments_current") == {
         "RETRACTED": False,
         "HIDDEN": False,
@@ -174,6 +184,11 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
         "select course_title, load_id from intermediate.int_courses_current"
         " where state_student_id = 'TIE' order by 1",
     ) == [("Algebra I", "a0"), ("Chemistry", "a0")]
+    assert query(
+        stepwise,
+        "select course_title, load_id, line_no, final_grade from intermediate.int_courses_current"
+        " where state_student_id = 'DUP' order by 1",
+    ) == [("Geometry", "c1", 3, "B"), ("Physics", "c1", 5, None)]
 
     stepwise_contents, full_contents = contents(stepwise), contents(full)
     for model in MODELS:
