@@ -5,7 +5,7 @@ Entry points (the CLI's `msix ingest`, `msix.pipeline.ingest` and the Airflow DA
 - `ingest_landing(landing, warehouse, layouts_dir=..., states=None)`: all new files, one report.
 - `ingest_states(landing, warehouse, layouts_dir=..., states=None)`: the same, and when that run
   fails each state again on its own before the failure is raised (the Airflow task).
-- `discover(landing, warehouse, states=None)`: the files a run would look at (for task mapping).
+- `discover(landing, warehouse, states=None)`: the files a run would look at (a dry run).
 - `ingest_file(path, warehouse, landing=..., layouts_dir=...)`: one file.
 
 One file is one DuckDB transaction: its raw rows, quarantined rows and manifest row are
