@@ -229,44 +229,54 @@ def load_csv(
     DuckDB computes in file order (a streaming window). A file mixing `\r\n` and `\n` is read
     from a copy with one kind of line end (`one_line_end`)."""
     scan = scan or manifest.scan(path)
-    with one_line_end(path, scan, layout.delimiter) as path:
-        header = read_header(path, layout.delimiter)
-        mapping = map_header(record_type, layout, header)
-        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-        selected = [f"c{i} as {name}" for name, i in mapping.contract.items()]
-        if mapping.unknown:
-            pairs = ", ".join(f"{lit(name)}, c{i}" for name, i in mapping.unknown.items())
-            selected.append(f"json_object({pairs})::varchar as extra")
-        else:
-            selected.append("null::varchar as extra")
-        reader = (
-            f"read_csv({lit(str(path))}, header = true, columns = {columns}, "
-            f"delim = {lit(layout.delimiter)}, quote = '\"', escape = '\"', auto_detect = false, "
-            f"strict_mode = true, max_line_size = {MAX_LINE_BYTES})"
-        )
-        source = (
-            f"(select (row_number() over () + 1)::integer as line_no, {', '.join(selected)} "
-            f"from {reader})"
-        )
-        present = set(mapping.contract)
-        checked = f"({checked_select(record_type, layout, present, source, scan.has_nul)})"
-        parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
-        try:
-            if "state" in mapping.unknown:
-                _check_body_state(con, source, layout.state)
-            loaded = scalar(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
-            quarantined = 0
-            if loaded < scan.max_records() and loaded < scalar(
-                con, f"select count(*) from {reader}"
-            ):
-                quarantine = insert_quarantine_sql(
-                    record_type, present, checked, "c.line_no", parts
-                )
-                quarantined = scalar(con, quarantine)
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            raise FileRejected(csv_error_reason(exc)) from None
-        counts.loaded += loaded
-        counts.quarantined += quarantined
+    with one_line_end(path, scan, layout.delimiter) as readable:
+        loaded, quarantined = _load_rows(con, readable, record_type, layout, lineage, scan)
+    counts.loaded += loaded
+    counts.quarantined += quarantined
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    record_type: str,
+    layout: Layout,
+    lineage: Lineage,
+    scan: FileScan,
+) -> tuple[int, int]:
+    """`load_csv` on a file DuckDB's reader takes as it is (one kind of line end): the rows
+    loaded and quarantined."""
+    header = read_header(path, layout.delimiter)
+    mapping = map_header(record_type, layout, header)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    selected = [f"c{i} as {name}" for name, i in mapping.contract.items()]
+    if mapping.unknown:
+        pairs = ", ".join(f"{lit(name)}, c{i}" for name, i in mapping.unknown.items())
+        selected.append(f"json_object({pairs})::varchar as extra")
+    else:
+        selected.append("null::varchar as extra")
+    reader = (
+        f"read_csv({lit(str(path))}, header = true, columns = {columns}, "
+        f"delim = {lit(layout.delimiter)}, quote = '\"', escape = '\"', auto_detect = false, "
+        f"strict_mode = true, max_line_size = {MAX_LINE_BYTES})"
+    )
+    source = (
+        f"(select (row_number() over () + 1)::integer as line_no, {', '.join(selected)} "
+        f"from {reader})"
+    )
+    present = set(mapping.contract)
+    checked = f"({checked_select(record_type, layout, present, source, scan.has_nul)})"
+    parts = (lineage.load_id, lineage.file_name, lineage.state, lineage.stamp)
+    try:
+        if "state" in mapping.unknown:
+            _check_body_state(con, source, layout.state)
+        loaded = scalar(con, insert_loaded_sql(record_type, checked, "c.line_no", parts))
+        quarantined = 0
+        if loaded < scan.max_records() and loaded < scalar(con, f"select count(*) from {reader}"):
+            quarantine = insert_quarantine_sql(record_type, present, checked, "c.line_no", parts)
+            quarantined = scalar(con, quarantine)
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise FileRejected(csv_error_reason(exc)) from None
+    return loaded, quarantined
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
