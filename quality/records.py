@@ -193,23 +193,3 @@ def update(con: duckdb.DuckDBPyConnection, previous: datetime) -> None:
     con.execute("drop table new_rows; drop table new_keys")
     _stamp(con)
     con.execute("commit")
-
-
-def rows_apart(con: duckdb.DuckDBPyConnection, a: str, b: str) -> int:
-    """The rows of query `a` not in query `b` and the reverse, as multisets (0: the same)."""
-    row = con.execute(
-        f"select (select count(*) from ({a} except all {b})) "
-        f"+ (select count(*) from ({b} except all {a}))"
-    ).fetchone()
-    return int(row[0]) if row else -1
-
-
-def differences(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """A check (tests): per table, the kept rows not in a build from the whole history at the
-    clock, and the reverse; all 0 when the kept rows are right."""
-    return {
-        table: rows_apart(
-            con, f"select * from quality.latest_{table}", f"select * from ({latest_sql(table)})"
-        )
-        for table in COLUMNS
-    }

@@ -23,7 +23,7 @@ import pytest
 from generator.write import generate
 from loaders.ingest import ingest_landing
 from msix.paths import LAYOUTS_DIR
-from quality import records
+from quality import fixtures, records
 from quality.fixtures import IDENTITY_DDL, Warehouse
 from quality.run import publish_findings
 
@@ -60,7 +60,9 @@ def _load(warehouse: Path, landing: Path, files: list[Path], source: Path) -> No
 
 def _differences(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {
-        table: records.rows_apart(con, f"select * from inc.{table}", f"select * from whole.{table}")
+        table: fixtures.rows_apart(
+            con, f"select * from inc.{table}", f"select * from whole.{table}"
+        )
         for table in COMPARED
     }
 
@@ -77,7 +79,7 @@ def _run_and_compare(
             setup(con)
             report = publish_findings(con, clock, incremental=name == "inc")
             # the latest rows kept for the next run are those of the whole history
-            assert records.differences(con) == dict.fromkeys(records.COLUMNS, 0), clock
+            assert fixtures.differences(con) == dict.fromkeys(records.COLUMNS, 0), clock
         if name == "inc":
             scope = report.scope_records
     with duckdb.connect() as con:

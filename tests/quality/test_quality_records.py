@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
-from quality import records
+from quality import fixtures, records
 from quality.findings import set_clock
 from quality.fixtures import Warehouse
 
@@ -76,7 +76,7 @@ def built() -> duckdb.DuckDBPyConnection:
     set_clock(con, CLOCK1)
     records.rebuild(con)
     _seen(con)
-    assert records.differences(con) == dict.fromkeys(records.COLUMNS, 0)
+    assert fixtures.differences(con) == dict.fromkeys(records.COLUMNS, 0)
     assert records.built_for(con) == CLOCK1.replace(tzinfo=None)
     return con
 
@@ -101,7 +101,7 @@ def test_merged_rows_are_the_rows_of_the_whole_history(built: duckdb.DuckDBPyCon
     _new_rows(con)
     set_clock(con, CLOCK2)
     records.update(con, CLOCK1.replace(tzinfo=None))
-    assert records.differences(con) == dict.fromkeys(records.COLUMNS, 0)
+    assert fixtures.differences(con) == dict.fromkeys(records.COLUMNS, 0)
     assert records.built_for(con) == CLOCK2.replace(tzinfo=None)
     courses = con.execute(
         "select state_student_id, course_title from quality.latest_courses order by all"
@@ -117,12 +117,12 @@ def test_merged_rows_are_the_rows_of_the_whole_history(built: duckdb.DuckDBPyCon
     # a rerun at the same clock merges nothing new
     _seen(con)
     records.update(con, CLOCK2.replace(tzinfo=None))
-    assert records.differences(con) == dict.fromkeys(records.COLUMNS, 0)
+    assert fixtures.differences(con) == dict.fromkeys(records.COLUMNS, 0)
     # the next clock brings the later retraction
     later = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
     set_clock(con, later)
     records.update(con, CLOCK2.replace(tzinfo=None))
-    assert records.differences(con) == dict.fromkeys(records.COLUMNS, 0)
+    assert fixtures.differences(con) == dict.fromkeys(records.COLUMNS, 0)
     assert con.execute(
         "select action from quality.latest_students where state_student_id = 'C'"
     ).fetchall() == [("D",)]
