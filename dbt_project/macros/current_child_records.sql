@@ -85,19 +85,20 @@ duplicated_keys as (
 
 ),
 
+{%- set key_is_duplicated %}
+    exists (
+        select 1 from duplicated_keys
+        where {{ same_combination(['state'] + key_columns, 'duplicated_keys', 'current_rows') }}
+    )
+{%- endset %}
+
 deduplicated as (
 
     select * from current_rows
-    where not exists (
-        select 1 from duplicated_keys
-        where {{ same_combination(['state'] + key_columns, 'duplicated_keys', 'current_rows') }}
-    )
+    where not {{ key_is_duplicated }}
     union all
     select * from current_rows
-    where exists (
-        select 1 from duplicated_keys
-        where {{ same_combination(['state'] + key_columns, 'duplicated_keys', 'current_rows') }}
-    )
+    where {{ key_is_duplicated }}
     qualify row_number() over (
         partition by state, {{ key_columns | join(', ') }}
         order by load_id, line_no
