@@ -14,6 +14,8 @@
     identity.national_ids one row per ID (their contracts; identity writes both keyed so).
 
     Bookkeeping beside it (intermediate.int_xwalk_resolved__...):
+      merged_ids the national IDs that resolve to another one, and their survivors (every
+                 build: read by the pre-hook's delete and by the model)
       affected   the records this build rewrote (dropped by a full build)
       written    where the rewritten rows start (macros/written_rows.sql)
       builds     one row per build: its number (never reused, a full build too) and whether
@@ -45,9 +47,12 @@
     {{ incremental_children_bookkeeping('int_xwalk_resolved') }}
 {%- endmacro %}
 
-{#- The national IDs followed through merged_into to their surviving ID (hops: how many
-    merges), a recursive CTE named `survivors` (the query needs `with recursive`). -#}
-{% macro survivors_cte() %}
+{#- <prefix>merged_ids: every national ID that resolves to another one, followed through
+    merged_into to its surviving ID (survivor_id; hops: how many merges). Built once per build
+    by the pre-hook: its delete reads it, and so does the model. -#}
+{% macro merged_ids_table(prefix) %}
+    create or replace table {{ prefix }}merged_ids as
+    with recursive
     survivors as (
 
         select
@@ -71,16 +76,18 @@
         where retired.status = 'retired' and survivors.hops < 50
 
     )
+    select msix_id, survivor_id, hops
+    from survivors
+    where survivor_id <> msix_id
 {%- endmacro %}
 
 {% macro resolved_crosswalk_pre_hook(this_relation) %}
     {%- set prefix = crosswalk_bookkeeping() %}
     create table if not exists {{ prefix }}builds (build bigint, incremental boolean);
+    {{ merged_ids_table(prefix) }};
     {%- if is_incremental() %}
 
     create or replace table {{ prefix }}affected as
-    with recursive
-    {{ survivors_cte() }}
     select
         coalesce(assigned.state, built.state) as state,
         coalesce(assigned.state_student_id, built.state_student_id) as state_student_id
@@ -100,9 +107,7 @@
     union
     select assigned.state, assigned.state_student_id
     from {{ source('identity', 'xwalk') }} as assigned
-    where assigned.msix_id in (
-        select survivors.msix_id from survivors where survivors.survivor_id <> survivors.msix_id
-    );
+    where assigned.msix_id in (select merged.msix_id from {{ prefix }}merged_ids as merged);
 
     {{ delete_records(this_relation, prefix ~ 'affected') }};
     {{ remember_written_start(this_relation, prefix) }};

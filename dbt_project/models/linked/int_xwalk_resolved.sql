@@ -4,7 +4,7 @@
 
 {{ hooked_incremental_config('resolved_crosswalk') }}
 
-with recursive
+with
 
 xwalk as (
 
@@ -13,21 +13,26 @@ xwalk as (
 
 ),
 
-{{ survivors_cte() }},
+-- the retired IDs and their survivors, followed by the pre-hook (merged_ids_table)
+merged_ids as (
+
+    select * from {{ crosswalk_bookkeeping() }}merged_ids
+
+),
 
 resolved as (
 
     select
         xwalk.state,
         xwalk.state_student_id,
-        coalesce(survivors.survivor_id, xwalk.msix_id) as msix_id,
+        coalesce(merged_ids.survivor_id, xwalk.msix_id) as msix_id,
         xwalk.msix_id as assigned_msix_id,
         xwalk.match_method,
         xwalk.assigned_at
 
     from xwalk
-    left join survivors
-        on xwalk.msix_id = survivors.msix_id
+    left join merged_ids
+        on xwalk.msix_id = merged_ids.msix_id
 
 )
 
