@@ -153,3 +153,40 @@ def test_the_chain_imports_heavy_libraries_in_the_background_past_a_failed_one()
     sys.modules.pop("colorsys", None)
     import_in_background(["msix_no_such_module", "colorsys"]).join(timeout=30)
     assert "colorsys" in sys.modules
+
+
+def test_the_background_imports_pause_garbage_collection_and_freeze_what_they_built() -> None:
+    import gc
+    import sys
+
+    from msix.orchestration.local import import_in_background
+
+    sys.modules.pop("colorsys", None)
+    gc.enable()
+    gc.unfreeze()
+    try:
+        thread = import_in_background(["colorsys"])
+        paused = not gc.isenabled() or not thread.is_alive()  # paused unless already done
+        thread.join(timeout=30)
+        assert paused
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        module = sys.modules["colorsys"]
+        assert all(obj is not module for obj in gc.get_objects())  # frozen: no generation holds it
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_the_background_imports_leave_a_paused_collector_paused() -> None:
+    import gc
+
+    from msix.orchestration.local import import_in_background
+
+    gc.disable()
+    try:
+        import_in_background(["colorsys"]).join(timeout=30)
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
