@@ -22,15 +22,17 @@
 {%- endmacro %}
 
 {#- The raw tables a model's rows come from: raw.students and the record types named in
-    `raw_tables` (one name, or several separated by commas). A model whose rows read the
-    students' values (names, birth dates, ...) names `students`; for every other model only a
-    student's retraction (action `D`, which hides the record's child rows) changes its rows,
-    so the students re-sent with their changed child records do not touch it
-    (retractions_only). -#}
+    `raw_tables` (one name, several separated by commas, or none). A model whose rows read every
+    student row names `students` (int_student_records_latest, int_eligibility_periods); for
+    every other model only a student's retraction (action `D`, which hides the record's child
+    rows) changes its rows, so the students re-sent with their changed child records do not
+    touch it (retractions_only), and the national-ID models that read the students' values
+    (names, birth dates, ...) name what they read as `student_values` (student_values.sql:
+    rebuilt where those values changed, or where a re-sent stamp can change a row). -#}
 {% macro raw_tables_read(raw_tables) -%}
     {%- set tables = ['students'] %}
     {%- for table in raw_tables.split(',') %}
-        {%- if table | trim not in tables %}{% do tables.append(table | trim) %}{% endif %}
+        {%- if table | trim and table | trim not in tables %}{% do tables.append(table | trim) %}{% endif %}
     {%- endfor %}
     {{- return(tables) }}
 {%- endmacro %}

@@ -29,6 +29,9 @@
       affected     (state, state_student_id) the new loads carry
       rebuilt      for a rule: the affected records deleted and rebuilt, with `tied_stamp`
                    (the built stamp when a new row has exactly that stamp)
+      values_changed, values_loads
+                   int_student_records_latest: the records whose values its builds changed, by
+                   load (student_values.sql)
 -#}
 
 {% macro incremental_records_config(raw_table, rule='') %}
@@ -37,7 +40,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ incremental_records_pre_hook(this, '" ~ raw_table ~ "', '" ~ rule ~ "') }}",
-        post_hook="{{ incremental_records_post_hook(this) }}"
+        post_hook="{{ incremental_records_post_hook(this, '" ~ rule ~ "') }}"
     ) }}
 {% endmacro %}
 
@@ -56,10 +59,18 @@
 
     {{ rebuilt_records(this_relation, prefix, raw_table, rule) }};
     {%- endif %}
+    {%- if rule == 'latest_version' %}
+
+    {{ values_changed_pre_hook(this_relation, prefix) }}
+    {%- endif %}
     {{ delete_records(this_relation, prefix ~ ('rebuilt' if rule else 'affected')) }};
     {{ remember_written_start(this_relation, prefix) }};
     {%- else %}
     {{ drop_affected(prefix) }};
+    {%- if rule == 'latest_version' %}
+
+    {{ values_changed_pre_hook(this_relation, prefix) }}
+    {%- endif %}
     {%- endif %}
 {% endmacro %}
 
@@ -114,11 +125,15 @@
         end
 {%- endmacro %}
 
-{% macro incremental_records_post_hook(this_relation) %}
+{% macro incremental_records_post_hook(this_relation, rule='') %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {{ remember_new_loads(prefix) }}
     {%- if is_incremental() %};
     {{ remember_written_count(this_relation, prefix) }}
+    {%- if rule == 'latest_version' %};
+
+    {{ values_changed_post_hook(this_relation, prefix) }}
+    {%- endif %}
     {%- endif %}
 {%- endmacro %}
 
@@ -166,35 +181,50 @@
     Incremental models keyed by national ID (int_student_field_votes, int_moves_detected,
     fct_enrollment, fct_eligibility, fct_move, dim_student, rpt_credit_accrual): a build after
     the first recomputes every national ID (old and new) of a state record that arrived in a
-    file of raw.students or of `raw_tables` not seen by the last build, or whose national ID
-    changed since (merge, split, new link; <model>__links_seen keeps the crosswalk the last build
-    used). With an `as_of_rule` (as_of_affected.sql), also every national ID whose rows depend
-    on the as-of date in a way the move from the last build's date (<model>__as_of_seen) to this
-    one can change.
+    file of `raw_tables` not seen by the last build or was retracted in a new file of
+    raw.students (retractions_only), or whose national ID changed since (merge, split, new link;
+    <model>__links_seen keeps the crosswalk the last build used). With an `as_of_rule`
+    (as_of_affected.sql), also every national ID whose rows depend on the as-of date in a way the
+    move from the last build's date (<model>__as_of_seen) to this one can change. With
+    `student_values` (student_values.sql: what the model reads of the students' own values),
+    also the national IDs of the new student loads' records whose values changed, or whose
+    re-sent stamp can change a row.
 -#}
-{% macro incremental_identities_config(raw_tables, as_of_rule='') %}
+{% macro incremental_identities_config(raw_tables, as_of_rule='', student_values='') %}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ incremental_identities_pre_hook(this, '" ~ raw_tables ~ "', '" ~ as_of_rule ~ "') }}",
-        post_hook="{{ incremental_identities_post_hook(this, '" ~ raw_tables ~ "', '" ~ as_of_rule ~ "') }}"
+        pre_hook="{{ incremental_identities_pre_hook(this, '" ~ raw_tables ~ "', '" ~ as_of_rule ~ "', '" ~ student_values ~ "') }}",
+        post_hook="{{ incremental_identities_post_hook(this, '" ~ raw_tables ~ "', '" ~ as_of_rule ~ "', '" ~ student_values ~ "') }}"
     ) }}
 {% endmacro %}
-{% macro incremental_identities_pre_hook(this_relation, raw_tables, as_of_rule) %}
+{% macro incremental_identities_pre_hook(this_relation, raw_tables, as_of_rule, student_values='') %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {{ linked_bookkeeping(prefix, raw_tables, as_of_rule) }}
     {%- if is_incremental() %}
+    {%- if student_values %}
+
+    {{ student_values_resent_table(this_relation, prefix, student_values) }};
+    {%- endif %}
 
     create or replace table {{ prefix }}affected as
     with
     {{ changed_records_ctes(prefix, raw_tables, loads_available=prefix ~ 'new_loads') }},
-    {%- if as_of_rule %}
-    as_of_records as (
-        {{ as_of_affected_records(as_of_rule, prefix ~ 'as_of_seen') }}
+    more_records as (
+        select null::varchar as state, null::varchar as state_student_id where false
+        {%- if as_of_rule %}
+        union
+        select as_of_records.state, as_of_records.state_student_id from (
+            {{ as_of_affected_records(as_of_rule, prefix ~ 'as_of_seen') }}
+        ) as as_of_records
+        {%- endif %}
+        {%- if student_values %}
+        union
+        {{ student_values_records(prefix) }}
+        {%- endif %}
     ),
-    {%- endif %}
-    {{ affected_national_ids(prefix, 'as_of_records' if as_of_rule else none) }};
+    {{ affected_national_ids(prefix, 'more_records') }};
 
     {{ delete_affected_national_ids(this_relation, prefix) }};
     {{ remember_written_start(this_relation, prefix) }};
@@ -275,12 +305,16 @@
 {#- The bookkeeping catches up with this build: its loads are seen and links_seen equals the
     crosswalk again, by changing only the relinked records' rows (rewriting every record's link
     cost about a second per model at national scale). -#}
-{% macro incremental_identities_post_hook(this_relation, raw_tables, as_of_rule) %}
+{% macro incremental_identities_post_hook(this_relation, raw_tables, as_of_rule, student_values='') %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {{ remember_new_loads(prefix) }};
     {%- if is_incremental() %}
 
     {{ remember_written_count(this_relation, prefix) }};
+    {%- if student_values == 'identity_columns' %}
+
+    {{ student_values_restamp(this_relation, prefix) }};
+    {%- endif %}
     {%- endif %}
 
     delete from {{ prefix }}links_seen as seen

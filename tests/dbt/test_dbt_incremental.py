@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import build_like_the_pipeline
 from dbt_raw_fixture import append_rows, child_row, query, student_row
 from dbt_scenario import (
@@ -433,6 +434,85 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
         " where state_student_id in ('N5', 'C4', 'A4') order by 1",
     ) == [("A4", LOST), ("C4", LOST), ("N5", ELDER)]
 
+    stepwise_contents, full_contents = contents(stepwise), contents(full)
+    assert stepwise_contents.keys() == full_contents.keys()
+    for relation, rows in full_contents.items():
+        assert stepwise_contents[relation] == rows, relation
+
+
+VALUES_STAMP, RESENT_STAMP = FL_2, "2026-04-08 08:00:00"
+VALUES_BOOKKEEPING = (
+    "intermediate.int_student_records_latest__values_changed",
+    "intermediate.int_student_records_latest__values_loads",
+)
+
+
+def deliver_changed_values(warehouse: Path, stamp: str, load_id: str) -> None:
+    """KEPT's TX record now spells AZ's winning first name "Mara" (its child no longer
+    conflicts), and ROSA's FL record a birth date that makes her turn 22 before her eligibility
+    ends; the later delivery re-sends both unchanged with a later stamp, which alone would
+    change nothing in the votes (the record spells the winner) nor in fct_eligibility."""
+    append_rows(
+        warehouse,
+        "raw.students",
+        [
+            student_row("TX", stamp, load_id, 2, "V1TX", first_name="Mara"),
+            student_row("FL", stamp, load_id, 3, "F1", first_name="Rosa", birth_date="2004-05-01"),
+        ],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("upgraded", [False, True])
+def test_staging_builds_between_marts_builds(tmp_path: Path, upgraded: bool) -> None:
+    """Two staging builds between marts builds: the first changes values, the second re-sends
+    the same records stamp-only. The marts models see the first build's changes through their own
+    new loads (not only the last staging build's). `upgraded`: the first staging build ran before
+    the values bookkeeping existed (its loads are not covered: every record they carry counts as
+    changed)."""
+    from msix.dbt import run_dbt
+    from msix.pipeline import staging_build_args
+
+    stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
+    for warehouse in (stepwise, full):
+        deliver_first(warehouse)
+        deliver_two_record_children(warehouse)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    assert first_names(stepwise)[KEPT] == "Mara"
+
+    deliver_changed_values(stepwise, VALUES_STAMP, "va")
+    run_dbt(staging_build_args(), stepwise, target_path=tmp_path / "t1")
+    if upgraded:
+        execute(stepwise, *((f"drop table {table}", []) for table in VALUES_BOOKKEEPING))
+    deliver_changed_values(stepwise, RESENT_STAMP, "vb")
+    run_dbt(staging_build_args(), stepwise, target_path=tmp_path / "t1")
+    changed = query(
+        stepwise,
+        "select load_id, state, state_student_id, birth_date_changed"
+        " from intermediate.int_student_records_latest__values_changed where load_id like 'v_'",
+    )
+    # the stamp-only re-send changed no value: only the first delivery's records are recorded
+    assert sorted(changed) == (
+        [] if upgraded else [("va", "FL", "F1", True), ("va", "TX", "V1TX", False)]
+    )
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+
+    deliver_changed_values(full, VALUES_STAMP, "va")
+    deliver_changed_values(full, RESENT_STAMP, "vb")
+    build_like_the_pipeline(full, tmp_path / "t2")
+
+    assert query(
+        stepwise,
+        f"select has_conflict from intermediate.int_student_field_votes where msix_id = '{KEPT}'"
+        " and field_name = 'first_name'",
+    ) == [(False,)]
+    assert query(
+        stepwise,
+        f"select expiration_reason from marts.fct_eligibility where msix_id = '{ROSA}' and state = 'FL'",
+    ) == [("turns 22",)]
+    # dim_student's latest stamp of a child whose re-send changed nothing else moved up
+    assert query(
+        stepwise, f"select latest_stamp::varchar from marts.dim_student where msix_id = '{KEPT}'"
+    ) == [(RESENT_STAMP,)]
     stepwise_contents, full_contents = contents(stepwise), contents(full)
     assert stepwise_contents.keys() == full_contents.keys()
     for relation, rows in full_contents.items():

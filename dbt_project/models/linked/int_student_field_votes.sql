@@ -1,8 +1,10 @@
 -- One row per national ID and identity field: the value the states agree on most (see the
 -- survivorship rules in _linked.yml), how many distinct values the states hold, and whether
--- they conflict. Incremental by national ID (incremental_records.sql).
+-- they conflict. Incremental by national ID (incremental_records.sql): a delta rebuilds the
+-- children whose student records' values or links changed, or whose vote a re-sent stamp can
+-- change (student_values.sql).
 
-{{ incremental_identities_config('students') }}
+{{ incremental_identities_config('', student_values='identity_rows') }}
 
 {%- set fields = identity_fields() %}
 {#- the vote order: most records agreeing, then the latest, the most complete record -#}

@@ -1,10 +1,12 @@
 -- One row per national ID in use: the consolidated identity with best values, the states that
 -- hold a record, conflicts per field, and current eligibility. Incremental by national ID
--- (incremental_records.sql): a delta rebuilds the children whose student or move records or
--- links changed, or whose current eligibility the new as-of date can change (as_of_affected.sql).
+-- (incremental_records.sql): a delta rebuilds the children whose student records' values, move
+-- records or links changed, whose best values a re-sent stamp can change (student_values.sql),
+-- or whose current eligibility the new as-of date can change (as_of_affected.sql); a post-hook
+-- moves latest_stamp of the other children of re-sent records up.
 -- depends_on: {{ ref('int_eligibility_periods') }}
 
-{{ incremental_identities_config('students,moves', 'eligibility') }}
+{{ incremental_identities_config('moves', 'eligibility', 'identity_columns') }}
 
 {%- set fields = identity_fields() %}
 

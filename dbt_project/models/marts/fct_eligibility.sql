@@ -1,11 +1,13 @@
 -- One row per qualifying move that counts now: the eligibility period it opens (derived by the
 -- rule) beside the state's own value, and whether it is the child's current period.
 -- Incremental by national ID (incremental_records.sql): a delta rebuilds the children whose
--- student or move records or links changed, or whose is_current the new as-of date can change
--- (as_of_affected.sql, rule 'eligibility'); the post-hook moves every other row's as_of_date
--- to this build's, the one value of theirs the new date changes.
+-- move records, links or students' birth dates (student_values.sql; all it reads of the
+-- students, through int_eligibility_periods) changed or whose student record was retracted,
+-- or whose is_current the new as-of date can change (as_of_affected.sql, rule 'eligibility');
+-- the post-hook moves every other row's as_of_date to this build's, the one value of theirs
+-- the new date changes.
 
-{{ incremental_identities_config('students,moves', 'eligibility') }}
+{{ incremental_identities_config('moves', 'eligibility', 'birth_date') }}
 {{ config(post_hook="{{ move_as_of_date(this) }}") }}
 
 with
