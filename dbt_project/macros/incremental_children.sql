@@ -21,6 +21,17 @@
     intermediate.{{ model_name }}__
 {%- endmacro %}
 
+{#- Whether every one of the bookkeeping tables `table_names` exists in `intermediate` (run
+    time only: false while dbt parses). -#}
+{% macro bookkeeping_tables_exist(table_names) -%}
+    {%- if not execute %}{{ return(false) }}{% endif %}
+    {%- set found = run_query(
+        "select count(*) from duckdb_tables() where schema_name = 'intermediate'"
+        ~ " and table_name in ('" ~ table_names | join("', '") ~ "')"
+    ) %}
+    {{- return(found.columns[0].values()[0] == table_names | length) }}
+{%- endmacro %}
+
 {#- The raw tables a model's rows come from: raw.students and the record types named in
     `raw_tables` (one name, several separated by commas, or none). A model whose rows read every
     student row names `students` (int_student_records_latest, int_eligibility_periods); for

@@ -133,13 +133,9 @@
     missing bookkeeping table `needs`, or a full build of the model itself). -#}
 {% macro crosswalk_rewritten(prefix, needs=none) %}
     {%- if not execute or not is_incremental() %}{{ return('all') }}{% endif %}
-    {%- set schema, model = prefix.split('.') %}
+    {%- set model = prefix.split('.')[1] %}
     {%- set wanted = ['int_xwalk_resolved__builds', model ~ 'xwalk_build_seen'] + ([model ~ needs] if needs else []) %}
-    {%- set found = run_query(
-        "select table_name from duckdb_tables() where schema_name = '" ~ schema
-        ~ "' and table_name in ('" ~ wanted | join("', '") ~ "')"
-    ) %}
-    {%- if found.rows | length != wanted | length %}{{ return('all') }}{% endif %}
+    {%- if not bookkeeping_tables_exist(wanted) %}{{ return('all') }}{% endif %}
     {%- set builds = run_query(
         'select (select max(build) from ' ~ crosswalk_bookkeeping() ~ 'builds),'
         ~ ' (select arg_max(incremental, build) from ' ~ crosswalk_bookkeeping() ~ 'builds),'

@@ -103,12 +103,9 @@
 {#- Whether int_student_records_latest's values bookkeeping exists (a warehouse whose staging
     was last built before it has none: every re-sent record then counts as changed). -#}
 {% macro values_bookkeeping_exists() -%}
-    {%- if not execute %}{{ return(false) }}{% endif %}
-    {%- set found = run_query(
-        "select count(*) from duckdb_tables() where schema_name = 'intermediate' and table_name in"
-        ~ " ('int_student_records_latest__values_changed', 'int_student_records_latest__values_loads')"
-    ) %}
-    {{- return(found.columns[0].values()[0] == 2) }}
+    {{- return(bookkeeping_tables_exist([
+        'int_student_records_latest__values_changed', 'int_student_records_latest__values_loads'
+    ])) }}
 {%- endmacro %}
 
 {#- A national-ID model's pre-hook, before its affected national IDs (incremental builds):
