@@ -17,7 +17,7 @@ import pytest
 from conftest import MIN_CELL_SIZE, build_like_the_pipeline
 from dbt_scenario import deliver_first
 from test_dbt_incremental import (
-    contents,
+    assert_same_contents,
     deliver_co_course_and_assessment,
     deliver_identity_changes,
     deliver_identity_only,
@@ -111,7 +111,4 @@ def test_models_that_cannot_tell_what_the_crosswalk_rewrote_relink_every_record(
     deliver_identity_only(full)
     build_like_the_pipeline(full, tmp_path / "t2")
 
-    stepwise_contents, full_contents = contents(stepwise), contents(full)
-    assert stepwise_contents.keys() == full_contents.keys()
-    for relation, rows in full_contents.items():
-        assert stepwise_contents[relation] == rows, relation
+    assert_same_contents(stepwise, full)

@@ -330,6 +330,14 @@ def contents(warehouse: Path) -> dict[str, list[tuple]]:
     return relations
 
 
+def assert_same_contents(stepwise: Path, full: Path) -> None:
+    """The warehouse built delivery by delivery holds the full build's relations and rows."""
+    stepwise_contents, full_contents = contents(stepwise), contents(full)
+    assert stepwise_contents.keys() == full_contents.keys()
+    for relation, rows in full_contents.items():
+        assert stepwise_contents[relation] == rows, relation
+
+
 def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
     deliver_first(stepwise)
@@ -434,10 +442,7 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
         " where state_student_id in ('N5', 'C4', 'A4') order by 1",
     ) == [("A4", LOST), ("C4", LOST), ("N5", ELDER)]
 
-    stepwise_contents, full_contents = contents(stepwise), contents(full)
-    assert stepwise_contents.keys() == full_contents.keys()
-    for relation, rows in full_contents.items():
-        assert stepwise_contents[relation] == rows, relation
+    assert_same_contents(stepwise, full)
 
 
 VALUES_STAMP, RESENT_STAMP = FL_2, "2026-04-08 08:00:00"
@@ -513,7 +518,4 @@ def test_staging_builds_between_marts_builds(tmp_path: Path, upgraded: bool) -> 
     assert query(
         stepwise, f"select latest_stamp::varchar from marts.dim_student where msix_id = '{KEPT}'"
     ) == [(RESENT_STAMP,)]
-    stepwise_contents, full_contents = contents(stepwise), contents(full)
-    assert stepwise_contents.keys() == full_contents.keys()
-    for relation, rows in full_contents.items():
-        assert stepwise_contents[relation] == rows, relation
+    assert_same_contents(stepwise, full)
