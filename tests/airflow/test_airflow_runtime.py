@@ -155,25 +155,29 @@ def test_the_chain_imports_heavy_libraries_in_the_background_past_a_failed_one()
     assert "colorsys" in sys.modules
 
 
-def test_the_background_imports_pause_garbage_collection_and_freeze_what_they_built() -> None:
+def test_the_background_imports_pause_garbage_collection_and_freeze_what_they_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import gc
     import sys
 
     from msix.orchestration.local import import_in_background
 
-    sys.modules.pop("colorsys", None)
+    # a module that records, while it is being imported, whether the collector runs
+    (tmp_path / "msix_gc_probe.py").write_text("import gc\nCOLLECTING = gc.isenabled()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("msix_gc_probe", None)
     gc.enable()
     gc.unfreeze()
     try:
-        thread = import_in_background(["colorsys"])
-        paused = not gc.isenabled() or not thread.is_alive()  # paused unless already done
-        thread.join(timeout=30)
-        assert paused
-        assert gc.isenabled()
+        import_in_background(["msix_gc_probe"]).join(timeout=30)
+        module = sys.modules["msix_gc_probe"]
+        assert module.COLLECTING is False  # paused during the import
+        assert gc.isenabled()  # and on again after it
         assert gc.get_freeze_count() > 0
-        module = sys.modules["colorsys"]
         assert all(obj is not module for obj in gc.get_objects())  # frozen: no generation holds it
     finally:
+        sys.modules.pop("msix_gc_probe", None)
         gc.unfreeze()
         gc.enable()
 
