@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import run_all
+from benchmarks.smtp_sink import smtp_sink
 from msix import paths
 
 DELTA_CLOCK = "2026-11-09T06:00:00+00:00"
@@ -162,9 +163,12 @@ def _restore_snapshot(config: run_all.BenchConfig) -> None:
 
 
 def _run_chain(config: run_all.BenchConfig, clock: str, log_file: Path) -> run_all.Measure:
-    env = run_all.child_env(config)
-    chain = ["-m", "msix.orchestration.local", "--airflow-home", env["AIRFLOW_HOME"]]
-    return run_all._measure_module([*chain, "--logical-date", clock], env, log_file)
+    """The DAG chain at `clock`, its digests delivered to a local SMTP server (smtp_sink.py)."""
+    with smtp_sink(run_all.child_env(config)) as (env, received):
+        chain = ["-m", "msix.orchestration.local", "--airflow-home", env["AIRFLOW_HOME"]]
+        result = run_all._measure_module([*chain, "--logical-date", clock], env, log_file)
+    print(f"delta: chain at {clock}: {received.messages} digests delivered", flush=True)
+    return result
 
 
 def report(run: DeltaRun, attempt: int) -> str:

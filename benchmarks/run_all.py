@@ -32,6 +32,7 @@ from pathlib import Path
 
 import psutil
 
+from benchmarks.smtp_sink import smtp_sink
 from msix import paths
 
 NATIONAL_CHILDREN = 1_000_000
@@ -413,17 +414,22 @@ def measure_delta(config: BenchConfig, log_file: Path) -> tuple[Measure, Measure
     held = config.workdir / "held_back"
     if not held.exists():
         return None
-    env = child_env(config)
-    chain = ["-m", "msix.orchestration.local", "--airflow-home", env["AIRFLOW_HOME"]]
+    chain = ["-m", "msix.orchestration.local", "--airflow-home", child_env(config)["AIRFLOW_HOME"]]
     # Run clocks just after the generator's last stamp (2026-10-30), as a real schedule would be:
-    # an earlier clock would see none of the data as submitted yet.
-    warm = _measure_module([*chain, "--logical-date", "2026-11-02T06:00:00+00:00"], env, log_file)
-    for path in sorted(held.rglob("*")):
-        if path.is_file():
-            target = config.landing / path.relative_to(held)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.rename(target)
-    delta = _measure_module([*chain, "--logical-date", "2026-11-09T06:00:00+00:00"], env, log_file)
+    # an earlier clock would see none of the data as submitted yet. The digests go to a local
+    # SMTP server, as a scheduled run's would (smtp_sink.py).
+    with smtp_sink(child_env(config)) as (env, _received):
+        warm = _measure_module(
+            [*chain, "--logical-date", "2026-11-02T06:00:00+00:00"], env, log_file
+        )
+        for path in sorted(held.rglob("*")):
+            if path.is_file():
+                target = config.landing / path.relative_to(held)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.rename(target)
+        delta = _measure_module(
+            [*chain, "--logical-date", "2026-11-09T06:00:00+00:00"], env, log_file
+        )
     return warm, delta
 
 

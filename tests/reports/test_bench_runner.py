@@ -97,3 +97,20 @@ def test_a_measured_module_reports_its_own_cpu_time_and_its_failure(tmp_path: Pa
     assert busy.cpu_seconds > 0.2 and not busy.error
     assert idle.seconds >= 0.5 and idle.cpu_seconds < idle.seconds
     assert failed.error and failed.cpu_seconds < 5
+
+
+def test_the_benchmark_smtp_sink_accepts_what_is_sent_to_the_env_it_gives() -> None:
+    import smtplib
+    from email.message import EmailMessage
+
+    from benchmarks.smtp_sink import smtp_sink
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", "x"
+    message.set_content("digest")
+    with smtp_sink({"KEEP": "1"}) as (env, received):
+        assert env["KEEP"] == "1"
+        with smtplib.SMTP(env["MSIX_SMTP_HOST"], int(env["MSIX_SMTP_PORT"]), timeout=10) as smtp:
+            smtp.send_message(message)
+            smtp.send_message(message)
+    assert received.messages == 2 and received.size_bytes > 2 * len("digest")
