@@ -26,7 +26,7 @@ import pandas as pd
 
 from alerts.coordinators import Coordinator, audit, load_registry, recipients
 from alerts.digest import Digest, build_message, to_csv
-from alerts.notices import NOTICE_COLUMNS, move_notices, stored_notices
+from alerts.notices import NOTICE_COLUMNS, NOTICE_ORDER, NOTICES_SQL, notices_kept_for
 from msix.db import relation_exists, session
 from msix.logs import get_logger
 from msix.settings import Settings
@@ -110,78 +110,97 @@ def deliver_digests(settings: Settings, as_of: datetime | None = None) -> AlertR
 def build_digests(
     con: duckdb.DuckDBPyConnection, allowed: list[Coordinator], as_of: datetime
 ) -> list[Digest]:
-    """The non-empty digest of each allowed coordinator (needs a writer connection)."""
+    """The non-empty digest of each allowed coordinator (needs a writer connection).
+
+    What is news for an address is selected inside DuckDB against the alert log (FINDING_NEWS,
+    NOTICE_NEWS): only those rows become frames, not every open finding and notice of the
+    warehouse (~100,000 and ~180,000 at national scale) with the whole log.
+    """
     con.execute("create schema if not exists quality")
     con.execute(ALERT_LOG_DDL)
-    findings = _issues(con)
-    notices = _notices(con, as_of)
-    sent = (  # as Python strings (see `_objects`)
-        con.execute("select recipient, item_key, version from quality.alert_log")
-        .df()
-        .astype(object)
-    )
+    findings = _findings_relation(con)
+    notices = _notices_relation(con, as_of)
     digests = []
     for who in allowed:
-        mine = _scoped(findings, who)
-        my_notices = _scoped(notices, who)
-        already = sent[sent["recipient"] == who.email]
-        mine = finding_news(mine, already)
-        my_notices = my_notices[~_objects(my_notices["notice_key"]).isin(set(already["item_key"]))]
-        digest = Digest(
-            who, as_of.date(), mine.reset_index(drop=True), my_notices.reset_index(drop=True)
+        mine = finding_news(con, findings, who) if findings else _no_findings()
+        my_notices = (
+            _news(con, NOTICE_NEWS.format(notices=notices), who)
+            if notices
+            else pd.DataFrame(columns=list(NOTICE_COLUMNS))
         )
+        digest = Digest(who, as_of.date(), mine, my_notices)
         if not digest.empty:
             digests.append(digest)
     return digests
 
 
-def finding_news(findings: pd.DataFrame, already: pd.DataFrame) -> pd.DataFrame:
-    """The findings not sent to the address in their version (`already`: its alert log rows),
-    open or sent before (a finding closed before it was ever sent is no news)."""
-    ever = set(already["item_key"])
-    versions = set(_item_versions(already["item_key"], already["version"]))
-    news = ~_item_versions(findings["issue_id"], findings["version"]).isin(versions)
-    return findings[
-        news & (findings["status"].eq("open") | _objects(findings["issue_id"]).isin(ever))
-    ]
+# The rows of the address's state (and district, when the account has one) that its alert log
+# rows do not hold: a finding in a version not sent to it, if open or sent to it before (a
+# finding closed before it was ever sent is no news); a notice not sent to it.
+_ADDRESS_ROWS = "item.state = $state and ($district is null or item.district_id = $district)"
+FINDING_NEWS = f"""
+select item.* from {{findings}} as item
+where {_ADDRESS_ROWS}
+    and not exists (
+        select 1 from quality.alert_log as sent
+        where sent.recipient = $recipient and sent.item_key = item.issue_id
+            and sent.version = item.version
+    )
+    and (item.status = 'open' or exists (
+        select 1 from quality.alert_log as sent
+        where sent.recipient = $recipient and sent.item_key = item.issue_id
+    ))
+order by item.rule, item.issue_id
+"""
+NOTICE_NEWS = f"""
+select item.* from {{notices}} as item
+where {_ADDRESS_ROWS}
+    and not exists (
+        select 1 from quality.alert_log as sent
+        where sent.recipient = $recipient and sent.item_key = item.notice_key
+    )
+{NOTICE_ORDER}
+"""
 
 
-def _objects(texts: pd.Series) -> pd.Series:
-    """The texts as Python strings: pandas' `str` columns (Arrow-backed) look each value up in a
-    set element by element, ten times slower."""
-    return texts.astype(object)
+def finding_news(con: duckdb.DuckDBPyConnection, findings: str, who: Coordinator) -> pd.DataFrame:
+    """The findings of the relation `findings` (dq_issue's columns and `version`) that are news
+    for the address (FINDING_NEWS), in rule and issue order."""
+    return _news(con, FINDING_NEWS.format(findings=findings), who)
 
 
-def _item_versions(keys: pd.Series, versions: pd.Series) -> pd.Series:
-    """Each item's key and version as one text (neither holds a NUL)."""
-    return _objects(keys) + "\0" + _objects(versions)
+def _news(con: duckdb.DuckDBPyConnection, sql: str, who: Coordinator) -> pd.DataFrame:
+    params = {"state": who.state, "district": who.district or None, "recipient": who.email}
+    return con.execute(sql, params).df()
 
 
-def _notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFrame:
-    """The notices check_quality kept for this clock, or computed here (another clock)."""
-    kept = stored_notices(con, as_of)
-    if kept is not None:
-        return kept
-    if prepare(con, as_of):
-        return pd.DataFrame(columns=list(NOTICE_COLUMNS))
-    return move_notices(con)
-
-
-def _issues(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _findings_relation(con: duckdb.DuckDBPyConnection) -> str | None:
+    """A view of marts.dq_issue with each finding's version (changed_at and status), or None
+    before the first quality run."""
     if not relation_exists(con, "marts", "dq_issue"):
-        return pd.DataFrame(columns=["issue_id", "state", "district_id", "status", "version"])
-    return con.execute(
-        "select *, strftime(changed_at, '%Y-%m-%dT%H:%M:%S') || '|' || status as version "
-        "from marts.dq_issue order by rule, issue_id"
-    ).df()
+        return None
+    con.execute(
+        "create or replace temp view alert_findings as select *, "
+        "strftime(changed_at, '%Y-%m-%dT%H:%M:%S') || '|' || status as version "
+        "from marts.dq_issue"
+    )
+    return "alert_findings"
 
 
-def _scoped(frame: pd.DataFrame, who: Coordinator) -> pd.DataFrame:
-    """The rows of the coordinator's own state, and district when the account has one."""
-    mine = frame[frame["state"] == who.state]
-    if who.district:
-        mine = mine[mine["district_id"] == who.district]
-    return mine
+def _no_findings() -> pd.DataFrame:
+    return pd.DataFrame(columns=["issue_id", "state", "district_id", "status", "version"])
+
+
+def _notices_relation(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str | None:
+    """The notices check_quality kept for this clock (quality.move_notice), or computed here
+    into a temporary table (another clock, or new data since); None when the warehouse lacks
+    what they are computed from."""
+    if notices_kept_for(con, as_of):
+        return "quality.move_notice"
+    if prepare(con, as_of):
+        return None
+    con.execute(f"create or replace temp table alert_notices as {NOTICES_SQL}")
+    return "alert_notices"
 
 
 class _Sender:

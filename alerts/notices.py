@@ -200,11 +200,16 @@ def store_notices(con: duckdb.DuckDBPyConnection, as_of: datetime, scoped: bool 
     return int(row[0]) if row else 0
 
 
+def notices_kept_for(con: duckdb.DuckDBPyConnection, as_of: datetime) -> bool:
+    """Whether quality.move_notice holds the notices of this clock and these inputs."""
+    if not relation_exists(con, "quality", "move_notice_run"):
+        return False
+    run = con.execute("select as_of, inputs from quality.move_notice_run").fetchone()
+    return run is not None and run[0] == naive_utc(as_of) and run[1] == inputs_fingerprint(con)
+
+
 def stored_notices(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFrame | None:
     """The notices check_quality kept for this clock and these inputs, else None."""
-    if not relation_exists(con, "quality", "move_notice_run"):
-        return None
-    run = con.execute("select as_of, inputs from quality.move_notice_run").fetchone()
-    if run is None or run[0] != naive_utc(as_of) or run[1] != inputs_fingerprint(con):
+    if not notices_kept_for(con, as_of):
         return None
     return con.execute(f"select * from quality.move_notice {NOTICE_ORDER}").df()

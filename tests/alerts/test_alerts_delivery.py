@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alerts.coordinators import Coordinator
-from alerts.deliver import deliver_digests, finding_news, message_bytes
+from alerts.deliver import ALERT_LOG_DDL, deliver_digests, finding_news, message_bytes
 from alerts.digest import (
     ATTACHMENTS,
     NOTICE_FIELDS,
@@ -343,15 +343,31 @@ def test_attachments_are_encoded_as_the_standard_content_manager_does(size: int)
 
 
 def test_findings_are_news_in_a_new_version_and_closed_ones_once_sent() -> None:
-    findings = pd.DataFrame(
-        {
-            "issue_id": ["A", "B", "C", "D", "E"],
-            "version": ["t1|open", "t1|resolved", "t2|resolved", "t1|open", "t2|open"],
-            "status": ["open", "closed", "closed", "open", "open"],
-        }
+    con = duckdb.connect()
+    con.execute("create schema quality")
+    con.execute(ALERT_LOG_DDL)
+    con.execute(
+        "create table findings as select * from (values "
+        "('A', 't1|open', 'open'), ('B', 't1|resolved', 'closed'), "
+        "('C', 't2|resolved', 'closed'), ('D', 't1|open', 'open'), ('E', 't2|open', 'open'), "
+        "('F', 't1|open', 'open')) as f(issue_id, version, status)"
     )
-    already = pd.DataFrame(
-        {"item_key": ["C", "D", "E", "N"], "version": ["t1|open", "t1|open", "t1|open", "1"]}
+    con.execute(
+        "alter table findings add column state varchar default 'TX';"
+        "alter table findings add column district_id varchar default 'D1';"
+        "alter table findings add column rule varchar default 'r';"
+        "update findings set state = 'FL' where issue_id = 'F'"
     )
-    assert list(finding_news(findings, already)["issue_id"]) == ["A", "C", "E"]
-    assert list(finding_news(findings, already.iloc[:0])["issue_id"]) == ["A", "D", "E"]
+    tx = Coordinator("TX Admin", "tx@example.org", "TX", None, "data_administrator", "approved",
+                     None, None, None)  # fmt: skip
+    sent = [("C", "t1|open"), ("D", "t1|open"), ("E", "t1|open"), ("N", "1")]
+    for key, version in sent:
+        con.execute(
+            "insert into quality.alert_log values (?, 'TX', 'finding', ?, ?, now())",
+            [tx.email, key, version],
+        )
+    other = replace(tx, email="other@example.org")
+    district = replace(tx, email="other@example.org", district="D2")
+    assert list(finding_news(con, "findings", tx)["issue_id"]) == ["A", "C", "E"]
+    assert list(finding_news(con, "findings", other)["issue_id"]) == ["A", "D", "E"]
+    assert finding_news(con, "findings", district).empty
