@@ -138,27 +138,17 @@ def build_digests(
 # rows do not hold: a finding in a version not sent to it, if open or sent to it before (a
 # finding closed before it was ever sent is no news); a notice not sent to it.
 _ADDRESS_ROWS = "item.state = $state and ($district is null or item.district_id = $district)"
+_SENT = "select 1 from quality.alert_log as sent where sent.recipient = $recipient"
 FINDING_NEWS = f"""
 select item.* from {{findings}} as item
 where {_ADDRESS_ROWS}
-    and not exists (
-        select 1 from quality.alert_log as sent
-        where sent.recipient = $recipient and sent.item_key = item.issue_id
-            and sent.version = item.version
-    )
-    and (item.status = 'open' or exists (
-        select 1 from quality.alert_log as sent
-        where sent.recipient = $recipient and sent.item_key = item.issue_id
-    ))
+    and not exists ({_SENT} and sent.item_key = item.issue_id and sent.version = item.version)
+    and (item.status = 'open' or exists ({_SENT} and sent.item_key = item.issue_id))
 order by item.rule, item.issue_id
 """
 NOTICE_NEWS = f"""
 select item.* from {{notices}} as item
-where {_ADDRESS_ROWS}
-    and not exists (
-        select 1 from quality.alert_log as sent
-        where sent.recipient = $recipient and sent.item_key = item.notice_key
-    )
+where {_ADDRESS_ROWS} and not exists ({_SENT} and sent.item_key = item.notice_key)
 {NOTICE_ORDER}
 """
 
