@@ -94,7 +94,7 @@ def test_a_null_in_a_written_row_fails(delta: Path) -> None:
         "update intermediate.int_enrollments_current set enrollment_date = null"
         " where state = 'FL' and state_student_id = 'F1'",
     )
-    with pytest.raises(DbtFailure, match="not_null_fct_enrollment_enrollment_date"):
+    with pytest.raises(DbtFailure, match="not_null_columns_fct_enrollment"):
         build_marts(delta)
 
 
