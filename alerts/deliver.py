@@ -123,11 +123,7 @@ def build_digests(
     digests = []
     for who in allowed:
         mine = finding_news(con, findings, who) if findings else _no_findings()
-        my_notices = (
-            _news(con, NOTICE_NEWS.format(notices=notices), who)
-            if notices
-            else pd.DataFrame(columns=list(NOTICE_COLUMNS))
-        )
+        my_notices = notice_news(con, notices, who) if notices else _no_notices()
         digest = Digest(who, as_of.date(), mine, my_notices)
         if not digest.empty:
             digests.append(digest)
@@ -159,6 +155,12 @@ def finding_news(con: duckdb.DuckDBPyConnection, findings: str, who: Coordinator
     return _news(con, FINDING_NEWS.format(findings=findings), who)
 
 
+def notice_news(con: duckdb.DuckDBPyConnection, notices: str, who: Coordinator) -> pd.DataFrame:
+    """The notices of the relation `notices` (NOTICE_COLUMNS) not sent to the address yet
+    (NOTICE_NEWS), in NOTICE_ORDER."""
+    return _news(con, NOTICE_NEWS.format(notices=notices), who)
+
+
 def _news(con: duckdb.DuckDBPyConnection, sql: str, who: Coordinator) -> pd.DataFrame:
     params = {"state": who.state, "district": who.district or None, "recipient": who.email}
     return con.execute(sql, params).df()
@@ -179,6 +181,10 @@ def _findings_relation(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def _no_findings() -> pd.DataFrame:
     return pd.DataFrame(columns=["issue_id", "state", "district_id", "status", "version"])
+
+
+def _no_notices() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(NOTICE_COLUMNS))
 
 
 def _notices_relation(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str | None:
