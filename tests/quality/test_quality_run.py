@@ -9,7 +9,7 @@ import duckdb
 
 from msix.settings import get_settings
 from quality.fixtures import Warehouse
-from quality.run import run_quality
+from quality.run import run_quality, snapshot_reader
 
 
 def test_run_quality_publishes_findings_and_data_docs(warehouse: Path) -> None:
@@ -39,3 +39,20 @@ def test_run_quality_publishes_findings_and_data_docs(warehouse: Path) -> None:
             'select expectation, "column" from quality.expectation_result where not success'
         ).fetchall()
         assert ("expect_column_values_to_be_in_set", "sex") in failed
+
+
+def test_snapshot_reader_sees_the_warehouse_before_later_writes(tmp_path: Path) -> None:
+    # run_quality reads the suites' frames (marts_dq_issue: the previous run's findings)
+    # through this reader while the main thread rewrites marts.dq_issue
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create table issue as select 'old' as detail")
+        reader = snapshot_reader(con)
+        con.execute("create or replace table issue as select 'new' as detail")
+        con.execute("create table later as select 1 as x")
+        assert reader.execute("select detail from issue").fetchall() == [("old",)]
+        assert reader.execute(
+            "select count(*) from information_schema.tables where table_name = 'later'"
+        ).fetchall() == [(0,)]
+        reader.execute("rollback")
+        reader.close()
+        assert con.execute("select detail from issue").fetchall() == [("new",)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-from quality.suites import SuiteSpec, read_batches, validate
+from quality.suites import SuiteSpec, load_suites, read_batches, validate
 
 SPEC = SuiteSpec(
     name="people",
@@ -126,3 +128,61 @@ def test_failed_checks_on_personal_columns_show_no_values_in_data_docs(tmp_path:
     docs = _docs_text(tmp_path / "docs")
     assert "Zyqwerty" not in docs
     assert "Xcode77" in docs  # a plain column's bad codes are still shown
+
+
+def test_latest_submission_frames_are_the_rows_of_each_states_latest_stamp() -> None:
+    # the raw suites' semi join gives the rows the window `stamp = max(stamp) over (partition
+    # by state)` gave, a state without a name (null) included
+    con = duckdb.connect(":memory:")
+    con.execute(
+        """
+        create schema raw;
+        create table raw.t as
+        select * from (values ('TX', 1, 'a'), ('TX', 2, 'b'), ('TX', 2, 'c'), ('CA', 1, 'd'),
+            (null, 3, 'e'), (null, 1, 'f'), ('CA', null, 'g')) as v(state, stamp, x)
+        """
+    )
+    window = "select * from raw.t qualify stamp = max(stamp) over (partition by state)"
+    for spec in load_suites():
+        if spec.name.startswith("raw_"):
+            frame_sql = replace(spec, relation="raw.t").frame_sql()
+            got = con.execute(f"select * from ({frame_sql}) order by all").fetchall()
+            assert got == con.execute(f"select * from ({window}) order by all").fetchall()
+            assert len(got) == 4, spec.name  # TX b and c, CA d, the nameless state e
+
+
+def test_between_bounds_are_short_decimals_that_doubles_hold_exactly() -> None:
+    # decimals reach GE as float64 (quality.suites.float_decimals): exact with such bounds
+    for spec in load_suites():
+        for config in spec.expectations:
+            if config["type"] == "expect_column_values_to_be_between":
+                for key in ("min_value", "max_value"):
+                    bound = config["kwargs"].get(key)
+                    if bound is not None:
+                        exact = Decimal(bound)
+                        assert exact == Decimal(repr(bound)), (spec.name, key)
+                        assert len(exact.normalize().as_tuple().digits) <= 15, (spec.name, key)
+
+
+def test_decimal_columns_reach_ge_as_float_with_the_same_outcome(tmp_path: Path) -> None:
+    con = duckdb.connect(":memory:")
+    con.execute(
+        "create table credits as select v::decimal(4, 2) as credits "
+        "from (values (0), (9.99), (10), (10.01), (null), (-0.01)) as t(v)"
+    )
+    spec = SuiteSpec(
+        "credits",
+        "main.credits",
+        "select * from {relation}",
+        "decimals",
+        (
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "credits", "min_value": 0, "max_value": 10},
+            },
+        ),
+    )
+    [batch] = read_batches(con, [spec])
+    assert str(batch.frame["credits"].dtype) == "float64"
+    [outcome] = validate([batch], tmp_path / "docs")
+    assert not outcome.success and outcome.unexpected_percent == 40.0  # 10.01, -0.01 of 5
