@@ -53,10 +53,7 @@
     create or replace table {{ prefix }}values_before as
     select built.state, built.state_student_id, {{ student_values_compared_columns() | join(', ') }}
     from {{ this_relation }} as built
-    where exists (
-        select 1 from {{ prefix }}rebuilt as rebuilt
-        where rebuilt.state = built.state and rebuilt.state_student_id = built.state_student_id
-    );
+    where built.rowid in ({{ rebuilt_rowids(this_relation, prefix) }});
     {%- else %}
     create or replace table {{ prefix }}values_changed (
         state varchar, state_student_id varchar, load_id varchar, birth_date_changed boolean
