@@ -40,8 +40,6 @@ from benchmarks import run_all
 from benchmarks.smtp_sink import smtp_sink
 from msix import paths
 
-DELTA_CLOCK = "2026-11-09T06:00:00+00:00"
-WARM_UP_CLOCK = "2026-11-02T06:00:00+00:00"
 BUILD_STAGES = tuple(s.name for s in run_all.STAGES if s.name != "generate")
 # a task's own summary line: "<step or state>: counts... in 12.3s" (msix.orchestration.factory)
 TASK_LINE = re.compile(r"INFO msix\.airflow: (?P<step>[a-z_]+|[A-Z]{2}): .* in (?P<s>[0-9.]+)s$")
@@ -98,8 +96,8 @@ def build_state(config: run_all.BenchConfig, generate: bool) -> None:
 
 
 def warm_up(config: run_all.BenchConfig, log_file: Path) -> None:
-    """The chain with nothing new (clock WARM_UP_CLOCK); its result becomes the snapshot."""
-    warm = _run_chain(config, WARM_UP_CLOCK, log_file)
+    """The chain with nothing new (clock run_all.WARM_UP_CLOCK); its result becomes the snapshot."""
+    warm = _run_chain(config, run_all.WARM_UP_CLOCK, log_file)
     print(f"delta: warm-up chain {warm.seconds:.1f}s {warm.error}", flush=True)
     if warm.error:
         raise SystemExit(f"warm-up failed: {warm.error} (see {log_file})")
@@ -138,7 +136,7 @@ def time_delta(config: run_all.BenchConfig, attempt: int) -> DeltaRun:
     log_file = config.workdir / f"delta-{attempt}.log"
     log_file.unlink(missing_ok=True)
     load_before = os.getloadavg()[0]
-    result = _run_chain(config, DELTA_CLOCK, log_file)
+    result = _run_chain(config, run_all.DELTA_CLOCK, log_file)
     tasks = task_seconds(log_file.read_text(encoding="utf-8", errors="replace"))
     return DeltaRun(
         result.seconds,
@@ -165,8 +163,7 @@ def _restore_snapshot(config: run_all.BenchConfig) -> None:
 def _run_chain(config: run_all.BenchConfig, clock: str, log_file: Path) -> run_all.Measure:
     """The DAG chain at `clock`, its digests delivered to a local SMTP server (smtp_sink.py)."""
     with smtp_sink(run_all.child_env(config)) as (env, received):
-        chain = ["-m", "msix.orchestration.local", "--airflow-home", env["AIRFLOW_HOME"]]
-        result = run_all._measure_module([*chain, "--logical-date", clock], env, log_file)
+        result = run_all._measure_module(run_all.chain_args(env, clock), env, log_file)
     print(f"delta: chain at {clock}: {received.messages} digests delivered", flush=True)
     return result
 

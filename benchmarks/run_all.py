@@ -39,6 +39,11 @@ NATIONAL_CHILDREN = 1_000_000
 TARGET_SECONDS = 600  # landing to marts and findings
 TARGET_BYTES = 8 * 1024**3
 DELTA_TARGET_SECONDS = 60
+# The delta's chain clocks, just after the generator's last stamp (2026-10-30), as a real
+# schedule would run: an earlier clock would see none of the data as submitted yet. The warm-up
+# (nothing new to load) runs a week before the delta.
+WARM_UP_CLOCK = "2026-11-02T06:00:00+00:00"
+DELTA_CLOCK = "2026-11-09T06:00:00+00:00"
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -414,23 +419,22 @@ def measure_delta(config: BenchConfig, log_file: Path) -> tuple[Measure, Measure
     held = config.workdir / "held_back"
     if not held.exists():
         return None
-    chain = ["-m", "msix.orchestration.local", "--airflow-home", child_env(config)["AIRFLOW_HOME"]]
-    # Run clocks just after the generator's last stamp (2026-10-30), as a real schedule would be:
-    # an earlier clock would see none of the data as submitted yet. The digests go to a local
-    # SMTP server, as a scheduled run's would (smtp_sink.py).
+    # The digests go to a local SMTP server, as a scheduled run's would (smtp_sink.py).
     with smtp_sink(child_env(config)) as (env, _received):
-        warm = _measure_module(
-            [*chain, "--logical-date", "2026-11-02T06:00:00+00:00"], env, log_file
-        )
+        warm = _measure_module(chain_args(env, WARM_UP_CLOCK), env, log_file)
         for path in sorted(held.rglob("*")):
             if path.is_file():
                 target = config.landing / path.relative_to(held)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 path.rename(target)
-        delta = _measure_module(
-            [*chain, "--logical-date", "2026-11-09T06:00:00+00:00"], env, log_file
-        )
+        delta = _measure_module(chain_args(env, DELTA_CLOCK), env, log_file)
     return warm, delta
+
+
+def chain_args(env: dict[str, str], clock: str) -> list[str]:
+    """The DAG chain (`dag.test()` of every DAG) at `clock`, with `env`'s Airflow home."""
+    home = env["AIRFLOW_HOME"]
+    return ["-m", "msix.orchestration.local", "--airflow-home", home, "--logical-date", clock]
 
 
 def _measure_module(args: list[str], env: dict[str, str], log_file: Path) -> Measure:

@@ -3,11 +3,11 @@
 Each JSON file names a suite, the relation it checks, the SQL that selects the frame (with
 `{relation}`; for raw tables each state's latest submission: a semi join with each state's
 latest stamp, which skips the older row groups where a window over every row read them all) and
-its expectations as `{"type": "expect_...", "kwargs": {...}}`. Frames are read from DuckDB through Arrow (GE's
-SQL datasource does not work on DuckDB), holding only the columns the checks read: row checks
-see every row up to `MAX_ROWS` and a uniform sample above; uniqueness checks see the rows
-whose key is repeated, found by DuckDB on every row. All batches run in one ephemeral GE
-context per run, and Data Docs are rebuilt once into a local folder.
+its expectations as `{"type": "expect_...", "kwargs": {...}}`. Frames are read from DuckDB
+through Arrow (GE's SQL datasource does not work on DuckDB), holding only the columns the
+checks read: row checks see every row up to `MAX_ROWS` and a uniform sample above; uniqueness
+checks see the rows whose key is repeated, found by DuckDB on every row. All batches run in one
+ephemeral GE context per run, and Data Docs are rebuilt once into a local folder.
 """
 
 from __future__ import annotations

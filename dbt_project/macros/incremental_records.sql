@@ -62,7 +62,7 @@
 
     {{ values_changed_pre_hook(this_relation, prefix) }}
     {%- endif %}
-    {{ delete_rebuilt_rows(this_relation) }};
+    {{ delete_rebuilt_rows(this_relation, prefix) }};
     {%- else %}
     {{ delete_records(this_relation, prefix ~ 'affected') }};
     {%- endif %}
@@ -87,7 +87,7 @@
 {#- The affected records whose built rows can change (see the rule above), with tied_stamp. -#}
 {% macro rebuilt_records(this_relation, prefix, raw_table, rule) %}
     {%- set new_rows = 'where load_id in (select new_loads.load_id from ' ~ prefix ~ 'new_loads as new_loads)' %}
-    create or replace temporary table {{ this_relation.identifier }}__affected_built_rows as
+    create or replace temporary table {{ affected_built_rows(this_relation) }} as
     select built_rows.rowid as built_rowid, built_rows.state, built_rows.state_student_id, built_rows.stamp
     from {{ this_relation }} as built_rows
     where exists (
@@ -150,8 +150,7 @@
 {%- endmacro %}
 
 {#- Delete the rebuilt records' rows by rowid, then drop affected_built_rows. -#}
-{% macro delete_rebuilt_rows(this_relation) %}
-    {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
+{% macro delete_rebuilt_rows(this_relation, prefix) %}
     delete from {{ this_relation }} as built
     where built.rowid in ({{ rebuilt_rowids(this_relation, prefix) }});
 
