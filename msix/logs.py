@@ -11,6 +11,10 @@ import logging
 import sys
 
 LOGGER_NAME = "msix"
+# Libraries whose INFO records are their own chatter, not the run's: Great Expectations logs
+# ~220 lines per chain run while it is imported ("Skipping registering function ..."), and
+# sqlglot one per SQL dialect translation of Splink's. Their warnings and errors still show.
+QUIET_LIBRARIES = ("great_expectations", "sqlglot")
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -31,6 +35,13 @@ def configure(level: int = logging.INFO) -> None:
     # Libraries (Airflow, Great Expectations) configure the root logger too; without this every
     # project record would be printed twice.
     root.propagate = False
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Keep the QUIET_LIBRARIES' INFO records out of the run's log (Airflow's task log too)."""
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def safe_value(value: object) -> str:

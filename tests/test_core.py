@@ -32,3 +32,29 @@ def test_generate_rejects_an_unknown_state_without_a_traceback(tmp_path: Path, c
     assert main(["generate", "--out", str(tmp_path), "--children", "10", "--states", "ZZ"]) == 2
     err = capsys.readouterr().err
     assert "ZZ" in err and "Traceback" not in err
+
+
+def test_library_chatter_stays_out_of_a_task_log(capsys) -> None:
+    """A task (the scheduler's task process runs no logs.configure()) quiets Great Expectations'
+    and sqlglot's INFO records; their warnings still reach the log (Airflow's logging, which
+    writes to stdout)."""
+    import logging
+
+    from msix.orchestration.factory import _step
+    from msix.pipeline import StepSummary
+
+    libraries = [logging.getLogger(name) for name in ("great_expectations", "sqlglot")]
+    for library in libraries:
+        library.setLevel(logging.NOTSET)
+    try:
+        _step("noop", lambda: StepSummary("noop", {}))
+        capsys.readouterr()
+        logging.getLogger("great_expectations._docs_decorators").info("import chatter")
+        logging.getLogger("sqlglot").info("dialect chatter")
+        logging.getLogger("great_expectations.core").warning("a real warning")
+        logged = capsys.readouterr()
+    finally:
+        for library in libraries:
+            library.setLevel(logging.WARNING)
+    assert "chatter" not in logged.out + logged.err
+    assert "a real warning" in logged.out + logged.err

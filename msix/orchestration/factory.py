@@ -21,6 +21,7 @@ from typing import Any
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from msix import logs
 from msix.orchestration import assets, policy, runtime
 
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -42,6 +43,7 @@ FULL_REFRESH_PARAM = Param(
 
 def _step(name: str, call: Callable[[], Any]) -> dict[str, object]:
     """Run one pipeline step, log its counts and duration, return its summary for XCom."""
+    logs.quiet_libraries()  # a scheduler's task process has not run logs.configure()
     started = time.perf_counter()
     summary = call()
     policy.log.info("%s in %.1fs", summary.line(), time.perf_counter() - started)
