@@ -1,13 +1,13 @@
 """Great Expectations (1.x) suites from `expectations/*.json`, validated on pandas frames.
 
 Each JSON file names a suite, the relation it checks, the SQL that selects the frame (with
-`{relation}`; for raw tables each state's latest submission: a semi join with each state's
-latest stamp, which skips the older row groups where a window over every row read them all) and
-its expectations as `{"type": "expect_...", "kwargs": {...}}`. Frames are read from DuckDB
-through Arrow (GE's SQL datasource does not work on DuckDB), holding only the columns the
-checks read: row checks see every row up to `MAX_ROWS` and a uniform sample above; uniqueness
-checks see the rows whose key is repeated, found by DuckDB on every row. All batches run in one
-ephemeral GE context per run, and Data Docs are rebuilt once into a local folder.
+`{relation}`; the raw tables' suites take `{latest_submission}`, each state's latest
+submission, LATEST_SUBMISSION_SQL) and its expectations as
+`{"type": "expect_...", "kwargs": {...}}`. Frames are read from DuckDB through Arrow (GE's SQL
+datasource does not work on DuckDB), holding only the columns the checks read: row checks see
+every row up to `MAX_ROWS` and a uniform sample above; uniqueness checks see the rows whose key
+is repeated, found by DuckDB on every row. All batches run in one ephemeral GE context per run,
+and Data Docs are rebuilt once into a local folder.
 """
 
 from __future__ import annotations
@@ -51,7 +51,18 @@ class SuiteSpec:
     expectations: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def frame_sql(self) -> str:
-        return self.sql.format(relation=self.relation)
+        latest = LATEST_SUBMISSION_SQL.format(relation=self.relation)
+        return self.sql.format(relation=self.relation, latest_submission=latest)
+
+
+# `{latest_submission}` in a suite's SQL: the rows of each state's latest submission, by a semi
+# join with each state's latest stamp (it skips the older row groups, where a window over every
+# row read them all).
+LATEST_SUBMISSION_SQL = (
+    "select r.* from {relation} as r"
+    " semi join (select state, max(stamp) as stamp from {relation} group by state) as latest"
+    " on r.state is not distinct from latest.state and r.stamp = latest.stamp"
+)
 
 
 @dataclass(frozen=True)
