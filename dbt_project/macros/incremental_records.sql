@@ -368,4 +368,8 @@
 
     create or replace table {{ prefix }}as_of_seen as select {{ as_of_date() }} as as_of_date
     {%- endif %}
+    {%- if student_values in ('identity_rows', 'identity_columns') %};
+
+    {{ remember_votes_build(student_values) }}
+    {%- endif %}
 {% endmacro %}

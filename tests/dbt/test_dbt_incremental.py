@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build_like_the_pipeline
+from conftest import MIN_CELL_SIZE, build_like_the_pipeline
 from dbt_raw_fixture import append_rows, child_row, query, student_row
 from dbt_scenario import (
     AS_OF,
@@ -518,4 +518,71 @@ def test_staging_builds_between_marts_builds(tmp_path: Path, upgraded: bool) -> 
     assert query(
         stepwise, f"select latest_stamp::varchar from marts.dim_student where msix_id = '{KEPT}'"
     ) == [(RESENT_STAMP,)]
+    assert_same_contents(stepwise, full)
+
+
+def resend_tied_record(warehouse: Path, state: str, stamp: str, load_id: str) -> None:
+    """TIED's record of `state` again, its first name unchanged, with a later stamp."""
+    first_name = {"TX": "Ana", "AZ": "Anna"}[state]
+    append_rows(
+        warehouse,
+        "raw.students",
+        [student_row(state, stamp, load_id, 2, f"V0{state}", first_name=first_name)],
+    )
+
+
+def votes_first_name(warehouse: Path, msix_id: str) -> str:
+    return query(
+        warehouse,
+        "select best_value from intermediate.int_student_field_votes"
+        f" where msix_id = '{msix_id}' and field_name = 'first_name'",
+    )[0][0]
+
+
+def test_votes_check_spellings_against_their_own_rows_when_dim_student_lags(
+    tmp_path: Path,
+) -> None:
+    """The votes read the children's best values from dim_student only while dim_student was
+    built from the votes as they are. Here the votes are built alone once (TX's re-send makes
+    TIED's "Ana" win), so dim_student still says "Anna"; then AZ re-sends "Anna": against
+    dim_student that record spells the winner and nothing would be rebuilt, against the votes
+    it does not, and its later stamp makes "Anna" win again."""
+    from msix.dbt import run_dbt
+    from msix.pipeline import staging_build_args
+
+    stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
+    for warehouse in (stepwise, full):
+        deliver_first(warehouse)
+        deliver_two_record_children(warehouse)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    assert first_names(stepwise)[TIED] == "Anna"
+    build_ids = (
+        "select (select invocation_id from intermediate.int_student_field_votes__build),"
+        " (select invocation_id from intermediate.dim_student__votes_build)"
+    )
+    built, read = query(stepwise, build_ids)[0]
+    assert built == read  # a marts build: dim_student read the votes of this invocation
+
+    resend_tied_record(stepwise, "TX", VALUES_STAMP, "lag1")
+    run_dbt(staging_build_args(), stepwise, target_path=tmp_path / "t1")
+    run_dbt(
+        ["build", "--select", "int_student_field_votes"],
+        stepwise,
+        target_path=tmp_path / "t1",
+        vars_={"min_cell_size": MIN_CELL_SIZE},
+    )
+    assert votes_first_name(stepwise, TIED) == "Ana"
+    assert first_names(stepwise)[TIED] == "Anna"
+    built, read = query(stepwise, build_ids)[0]
+    assert built != read
+
+    resend_tied_record(stepwise, "AZ", RESENT_STAMP, "lag2")
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+
+    resend_tied_record(full, "TX", VALUES_STAMP, "lag1")
+    resend_tied_record(full, "AZ", RESENT_STAMP, "lag2")
+    build_like_the_pipeline(full, tmp_path / "t2")
+
+    assert votes_first_name(stepwise, TIED) == "Anna"
+    assert first_names(stepwise)[TIED] == "Anna"
     assert_same_contents(stepwise, full)
