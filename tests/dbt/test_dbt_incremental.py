@@ -445,6 +445,17 @@ def test_delivery_by_delivery_equals_a_full_build(tmp_path: Path) -> None:
     assert_same_contents(stepwise, full)
 
 
+def two_record_warehouses(tmp_path: Path) -> tuple[Path, Path]:
+    """Two warehouses with the first delivery and the two-record children; the first (built
+    delivery by delivery) built once, the second (built in full at the end) not yet."""
+    stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
+    for warehouse in (stepwise, full):
+        deliver_first(warehouse)
+        deliver_two_record_children(warehouse)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    return stepwise, full
+
+
 VALUES_STAMP, RESENT_STAMP = FL_2, "2026-04-08 08:00:00"
 VALUES_BOOKKEEPING = (
     "intermediate.int_student_records_latest__values_changed",
@@ -477,11 +488,7 @@ def test_staging_builds_between_marts_builds(tmp_path: Path, upgraded: bool) -> 
     from msix.dbt import run_dbt
     from msix.pipeline import staging_build_args
 
-    stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
-    for warehouse in (stepwise, full):
-        deliver_first(warehouse)
-        deliver_two_record_children(warehouse)
-    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    stepwise, full = two_record_warehouses(tmp_path)
     assert first_names(stepwise)[KEPT] == "Mara"
 
     deliver_changed_values(stepwise, VALUES_STAMP, "va")
@@ -550,11 +557,7 @@ def test_votes_check_spellings_against_their_own_rows_when_dim_student_lags(
     from msix.dbt import run_dbt
     from msix.pipeline import staging_build_args
 
-    stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
-    for warehouse in (stepwise, full):
-        deliver_first(warehouse)
-        deliver_two_record_children(warehouse)
-    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    stepwise, full = two_record_warehouses(tmp_path)
     assert first_names(stepwise)[TIED] == "Anna"
     build_ids = (
         "select (select invocation_id from intermediate.int_student_field_votes__build),"
