@@ -8,6 +8,8 @@
     Bookkeeping tables beside the intermediate models:
       intermediate.<model>__loads_seen   load_ids the last build had read
       intermediate.<model>__new_loads    load_ids this build reads that the last one had not
+      intermediate.<model>__touched      national-ID models: the state records whose national
+                                         IDs (old and new) this build rebuilds
       intermediate.<model>__affected     what to rebuild in this build (state records or
                                          national IDs, old and new)
       intermediate.<model>__links_seen   national-ID models: the crosswalk the last build used
@@ -105,30 +107,37 @@
 {%- endmacro %}
 
 {#-
-    The end of the query that lists affected national IDs, after changed_records_ctes: the old
-    (<prefix>links_seen) and new (int_xwalk_resolved) national IDs of every changed state
-    record, of every record in <prefix>relinked, and of the state records in CTE `more_records`
-    when given.
+    The end of the query that lists the touched state records, after changed_records_ctes: every
+    changed state record, every record in <prefix>relinked, and the state records in CTE
+    `more_records` when given.
 -#}
-{% macro affected_national_ids(prefix, more_records=none) %}
-    touched_records as (
-        select * from changed_records
-        union
-        select state, state_student_id from {{ prefix }}relinked
-        {%- if more_records %}
-        union
-        select state, state_student_id from {{ more_records }}
-        {%- endif %}
-    )
+{% macro touched_records(prefix, more_records=none) %}
+    select * from changed_records
+    union
+    select state, state_student_id from {{ prefix }}relinked
+    {%- if more_records %}
+    union
+    select state, state_student_id from {{ more_records }}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    The affected national IDs: the old (<prefix>links_seen) and new (int_xwalk_resolved)
+    national IDs of the state records in <prefix>touched. The touched records are a table of
+    their own so that DuckDB knows how few they are: estimated from the CTEs that list them (an
+    as-of rule's date range over millions of rows), it built both joins' hash tables on the
+    1.87 M links instead.
+-#}
+{% macro affected_national_ids(prefix) %}
     select previous.msix_id
     from {{ prefix }}links_seen as previous
-    inner join touched_records
-        on previous.state = touched_records.state and previous.state_student_id = touched_records.state_student_id
+    inner join {{ prefix }}touched as touched
+        on previous.state = touched.state and previous.state_student_id = touched.state_student_id
     union
     select xwalk.msix_id
     from {{ ref('int_xwalk_resolved') }} as xwalk
-    inner join touched_records
-        on xwalk.state = touched_records.state and xwalk.state_student_id = touched_records.state_student_id
+    inner join {{ prefix }}touched as touched
+        on xwalk.state = touched.state and xwalk.state_student_id = touched.state_student_id
 {%- endmacro %}
 
 {#- Delete the rows of the state records the relation `records` lists. -#}
@@ -143,6 +152,7 @@
 {#- A full build rebuilds every row: <prefix>affected and <prefix>written, what a delta
     rebuilt, go (its data tests then check the whole relation, macros/written_rows.sql). -#}
 {% macro drop_affected(prefix) %}
+    drop table if exists {{ prefix }}touched;
     drop table if exists {{ prefix }}affected;
     drop table if exists {{ prefix }}written
 {%- endmacro %}

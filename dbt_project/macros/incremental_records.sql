@@ -240,7 +240,7 @@
     {{ student_values_resent_table(this_relation, prefix, student_values) }};
     {%- endif %}
 
-    create or replace table {{ prefix }}affected as
+    create or replace table {{ prefix }}touched as
     with
     {{ changed_records_ctes(prefix, raw_tables, loads_available=prefix ~ 'new_loads') }},
     more_records as (
@@ -255,8 +255,11 @@
         union
         {{ student_values_records(prefix) }}
         {%- endif %}
-    ),
-    {{ affected_national_ids(prefix, 'more_records') }};
+    )
+    {{ touched_records(prefix, 'more_records') }};
+
+    create or replace table {{ prefix }}affected as
+    {{ affected_national_ids(prefix) }};
 
     {{ delete_affected_national_ids(this_relation, prefix) }};
     {{ remember_written_start(this_relation, prefix) }};
