@@ -220,21 +220,30 @@
     move from the last build's date (<model>__as_of_seen) to this one can change. With
     `student_values` (student_values.sql: what the model reads of the students' own values),
     also the national IDs of the new student loads' records whose values changed, or whose
-    re-sent stamp can change a row.
+    re-sent stamp can change a row. With `projection_of` (projection.sql: a per-child
+    projection of that model), the children that model rebuilt, when its build in this
+    invocation came right after the one the projection last read.
 -#}
-{% macro incremental_identities_config(raw_tables, as_of_rule='', student_values='') %}
+{% macro incremental_identities_config(raw_tables, as_of_rule='', student_values='', projection_of='') %}
+    {%- set arguments = "'" ~ raw_tables ~ "', '" ~ as_of_rule ~ "', '" ~ student_values ~ "', '" ~ projection_of ~ "'" %}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ incremental_identities_pre_hook(this, '" ~ raw_tables ~ "', '" ~ as_of_rule ~ "', '" ~ student_values ~ "') }}",
-        post_hook="{{ incremental_identities_post_hook(this, '" ~ raw_tables ~ "', '" ~ as_of_rule ~ "', '" ~ student_values ~ "') }}"
+        pre_hook="{{ incremental_identities_pre_hook(this, " ~ arguments ~ ") }}",
+        post_hook="{{ incremental_identities_post_hook(this, " ~ arguments ~ ") }}"
     ) }}
 {% endmacro %}
-{% macro incremental_identities_pre_hook(this_relation, raw_tables, as_of_rule, student_values='') %}
+{% macro incremental_identities_pre_hook(this_relation, raw_tables, as_of_rule, student_values='', projection_of='') %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {{ linked_bookkeeping(prefix, raw_tables, as_of_rule) }}
-    {%- if is_incremental() %}
+    {%- if is_incremental() and projection_of and projection_can_reuse(projection_of, this_relation.identifier) %}
+
+    {{ projection_affected(prefix, projection_of) }};
+
+    {{ delete_affected_national_ids(this_relation, prefix) }};
+    {{ remember_written_start(this_relation, prefix) }};
+    {%- elif is_incremental() %}
     {%- if student_values %}
 
     {{ student_values_resent_table(this_relation, prefix, student_values) }};
@@ -340,9 +349,13 @@
 {#- The bookkeeping catches up with this build: its loads are seen and links_seen equals the
     crosswalk again, by changing only the relinked records' rows (rewriting every record's link
     cost about a second per model at national scale). -#}
-{% macro incremental_identities_post_hook(this_relation, raw_tables, as_of_rule, student_values='') %}
+{% macro incremental_identities_post_hook(this_relation, raw_tables, as_of_rule, student_values='', projection_of='') %}
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {{ remember_new_loads(prefix) }};
+    {{ remember_build(prefix) }};
+    {%- if projection_of %}
+    {{ remember_upstream_read(prefix, projection_of) }};
+    {%- endif %}
     {%- if is_incremental() %}
 
     {{ remember_written_count(this_relation, prefix) }};

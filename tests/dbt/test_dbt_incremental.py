@@ -528,6 +528,20 @@ def test_staging_builds_between_marts_builds(tmp_path: Path, upgraded: bool) -> 
     assert_same_contents(stepwise, full)
 
 
+def build_staging_and_one_model(warehouse: Path, target: Path, model: str) -> None:
+    """dbt staging + intermediate, then `model` alone (the models after it are not built)."""
+    from msix.dbt import run_dbt
+    from msix.pipeline import staging_build_args
+
+    run_dbt(staging_build_args(), warehouse, target_path=target)
+    run_dbt(
+        ["build", "--select", model],
+        warehouse,
+        target_path=target,
+        vars_={"min_cell_size": MIN_CELL_SIZE},
+    )
+
+
 def resend_tied_record(warehouse: Path, state: str, stamp: str, load_id: str) -> None:
     """TIED's record of `state` again, its first name unchanged, with a later stamp."""
     first_name = {"TX": "Ana", "AZ": "Anna"}[state]
@@ -554,8 +568,6 @@ def test_votes_check_spellings_against_their_own_rows_when_dim_student_lags(
     TIED's "Ana" win), so dim_student still says "Anna"; then AZ re-sends "Anna": against
     dim_student that record spells the winner and nothing would be rebuilt, against the votes
     it does not, and its later stamp makes "Anna" win again."""
-    from msix.dbt import run_dbt
-    from msix.pipeline import staging_build_args
 
     stepwise, full = two_record_warehouses(tmp_path)
     assert first_names(stepwise)[TIED] == "Anna"
@@ -567,13 +579,7 @@ def test_votes_check_spellings_against_their_own_rows_when_dim_student_lags(
     assert built == read  # a marts build: dim_student read the votes of this invocation
 
     resend_tied_record(stepwise, "TX", VALUES_STAMP, "lag1")
-    run_dbt(staging_build_args(), stepwise, target_path=tmp_path / "t1")
-    run_dbt(
-        ["build", "--select", "int_student_field_votes"],
-        stepwise,
-        target_path=tmp_path / "t1",
-        vars_={"min_cell_size": MIN_CELL_SIZE},
-    )
+    build_staging_and_one_model(stepwise, tmp_path / "t1", "int_student_field_votes")
     assert votes_first_name(stepwise, TIED) == "Ana"
     assert first_names(stepwise)[TIED] == "Anna"
     built, read = query(stepwise, build_ids)[0]
@@ -588,4 +594,33 @@ def test_votes_check_spellings_against_their_own_rows_when_dim_student_lags(
 
     assert votes_first_name(stepwise, TIED) == "Anna"
     assert first_names(stepwise)[TIED] == "Anna"
+    assert_same_contents(stepwise, full)
+
+
+def test_fct_move_works_out_its_children_when_it_missed_a_build_of_the_moves(
+    tmp_path: Path,
+) -> None:
+    """fct_move takes the children int_moves_detected rebuilt only when it read that model's
+    previous build. Here the moves are built alone once (FL's later delivery rebuilds ROSA),
+    then a build of everything follows NM's student rows (INTRA's retraction): fct_move must
+    rebuild ROSA too, whom the moves' last build did not touch."""
+
+    stepwise, full = tmp_path / "stepwise" / "msix.duckdb", tmp_path / "full" / "msix.duckdb"
+    deliver_first(stepwise)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+
+    deliver_later_florida(stepwise)
+    build_staging_and_one_model(stepwise, tmp_path / "t1", "int_moves_detected")
+    assert (ROSA,) in affected_rows(stepwise, "int_moves_detected")
+
+    deliver_student_rows_only(stepwise)
+    build_like_the_pipeline(stepwise, tmp_path / "t1")
+    moves_rebuilt = affected_rows(stepwise, "int_moves_detected")
+    assert (INTRA,) in moves_rebuilt and (ROSA,) not in moves_rebuilt
+    assert {(INTRA,), (ROSA,)} <= set(affected_rows(stepwise, "fct_move"))
+
+    deliver_first(full)
+    deliver_later_florida(full)
+    deliver_student_rows_only(full)
+    build_like_the_pipeline(full, tmp_path / "t2")
     assert_same_contents(stepwise, full)
