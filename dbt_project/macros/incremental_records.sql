@@ -220,7 +220,7 @@
     move from the last build's date (<model>__as_of_seen) to this one can change. With
     `student_values` (student_values.sql: what the model reads of the students' own values),
     also the national IDs of the new student loads' records whose values changed, or whose
-    re-sent stamp can change a row. With `projection_of` (projection.sql: a per-child
+    re-sent stamp can change a row. With `projection_of` (upstream_builds.sql: a per-child
     projection of that model), the children that model rebuilt, when its build in this
     invocation came right after the one the projection last read.
 -#}
@@ -353,8 +353,9 @@
     {%- set prefix = incremental_children_bookkeeping(this_relation.identifier) %}
     {{ remember_new_loads(prefix) }};
     {{ remember_build(prefix) }};
-    {%- if projection_of %}
-    {{ remember_upstream_read(prefix, projection_of) }};
+    {%- set upstream = upstream_model(student_values, projection_of) %}
+    {%- if upstream %}
+    {{ remember_upstream_read(prefix, upstream) }};
     {%- endif %}
     {%- if is_incremental() %}
 
@@ -383,9 +384,5 @@
     {%- if as_of_rule %};
 
     create or replace table {{ prefix }}as_of_seen as select {{ as_of_date() }} as as_of_date
-    {%- endif %}
-    {%- if student_values in ('identity_rows', 'identity_columns') %};
-
-    {{ remember_votes_build(student_values) }}
     {%- endif %}
 {% endmacro %}

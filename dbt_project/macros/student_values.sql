@@ -37,9 +37,9 @@
       int_student_field_votes reads the best values from dim_student's columns (one row per
       child, ~0.5 s at national scale) instead of its own rows (one per child and field, ~2.8 s
       of CPU) when dim_student was last built from the votes as they are now: then both hold
-      the same best value for every child (dim_student only pivots them). The votes' post-hook
-      keeps the dbt invocation that built them (int_student_field_votes__build), dim_student's
-      the one whose votes it read (dim_student__votes_build); when they differ (dim_student not
+      the same best value for every child (dim_student only pivots them). Which votes it read is
+      kept by upstream_builds.sql (int_student_field_votes__builds,
+      dim_student__upstream_read); when dim_student did not read the votes' last build (not
       built since, or its build failed) the votes read their own rows.
 -#}
 
@@ -267,32 +267,7 @@
     marts.dim_student
 {%- endmacro %}
 
-{#- Whether dim_student's last build read the votes as they are now (run time only: false while
-    dbt parses): the invocation that last built int_student_field_votes is the one whose votes
-    dim_student's last build read. -#}
+{#- Whether dim_student's last build read the votes as they are now (run time only). -#}
 {% macro dim_student_mirrors_votes() -%}
-    {%- set votes_build = 'int_student_field_votes__build' %}
-    {%- set read_by_dim_student = 'dim_student__votes_build' %}
-    {%- if not bookkeeping_tables_exist([votes_build, read_by_dim_student]) %}{{ return(false) }}{% endif %}
-    {%- set same = run_query(
-        "select count(*) from intermediate." ~ votes_build ~ " as built"
-        ~ " inner join intermediate." ~ read_by_dim_student ~ " as read"
-        ~ " on built.invocation_id = read.invocation_id"
-    ) %}
-    {{- return(same.columns[0].values()[0] == 1) }}
-{%- endmacro %}
-
-{#- The post-hooks that keep which votes dim_student read: int_student_field_votes' (every
-    build) names the invocation that built them, dim_student's (every build) copies it. -#}
-{% macro remember_votes_build(student_values) %}
-    {%- if student_values == 'identity_rows' %}
-    create or replace table intermediate.int_student_field_votes__build as
-    select '{{ invocation_id }}' as invocation_id
-    {%- elif student_values == 'identity_columns' %}
-    -- no votes built since this bookkeeping exists: dim_student read votes of no known build
-    create table if not exists intermediate.int_student_field_votes__build (invocation_id varchar);
-
-    create or replace table intermediate.dim_student__votes_build as
-    select built.invocation_id from intermediate.int_student_field_votes__build as built
-    {%- endif %}
+    {{- return(read_upstream_build('int_student_field_votes', 'dim_student')) }}
 {%- endmacro %}

@@ -572,8 +572,8 @@ def test_votes_check_spellings_against_their_own_rows_when_dim_student_lags(
     stepwise, full = two_record_warehouses(tmp_path)
     assert first_names(stepwise)[TIED] == "Anna"
     build_ids = (
-        "select (select invocation_id from intermediate.int_student_field_votes__build),"
-        " (select invocation_id from intermediate.dim_student__votes_build)"
+        "select (select invocation_id from intermediate.int_student_field_votes__builds),"
+        " (select invocation_id from intermediate.dim_student__upstream_read)"
     )
     built, read = query(stepwise, build_ids)[0]
     assert built == read  # a marts build: dim_student read the votes of this invocation

@@ -1,7 +1,7 @@
 -- One row per detected move of a child (see int_moves_detected), with the gap in calendar and
 -- working days between leaving the old place and enrolling in the new one.
 -- Incremental by national ID, as int_moves_detected (incremental_records.sql); a delta right
--- after int_moves_detected's rebuilds the children it rebuilt (projection.sql).
+-- after int_moves_detected's rebuilds the children it rebuilt (upstream_builds.sql).
 -- depends_on: {{ ref('int_enrollments_current') }}
 
 {{ incremental_identities_config('moves,enrollments', 'lost_departures', projection_of='int_moves_detected') }}
